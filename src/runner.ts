@@ -1,0 +1,355 @@
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Sql } from "postgres";
+import { type Config, leaseSeconds, loadConfig } from "./config.js";
+import { type OpenDatabase, openDatabase } from "./database.js";
+import { ConfigError, errorMessage } from "./errors.js";
+import { RunEventBus } from "./events.js";
+import { Executor, type SlotFire } from "./executor.js";
+import { parseCodeJob } from "./job-schema.js";
+import { createLogger } from "./log.js";
+import { Loop, type TickResult } from "./loop.js";
+import { planFires } from "./misfire.js";
+import { Registry } from "./registry.js";
+import { logRuns } from "./run-log.js";
+import { instantsBetween, latestInstant } from "./schedule.js";
+import { type DueJob, Scheduler } from "./scheduler.js";
+import { type RunRow, Store } from "./store.js";
+import type { Job, JobHandler, JobInput, RunOutcome, RunTrigger } from "./types.js";
+import { VERSION } from "./version.js";
+
+export interface RunnerOptions {
+  /** Defaults to the configuration read from process.env. */
+  config?: Config;
+  log?: Logger;
+  /** Use this pool instead of opening DATABASE_URL or the embedded server (tests, embedding). */
+  sql?: Sql;
+}
+
+export type RunnerState = "new" | "starting" | "running" | "stopping" | "stopped";
+
+export interface ScheduledJobView {
+  name: string;
+  schedule: string;
+  timezone: string;
+  nextRunAt: Date | null;
+  timeoutMs: number;
+  retries: number;
+  overlap: string;
+  catchUp: string;
+  description: string;
+  source: string;
+  enabled: boolean;
+  running: number;
+}
+
+/**
+ * The in-process API and the wiring of the parts: registry -> scheduler -> executor -> store,
+ * with the loop doing housekeeping. The CLI is a thin shell over it.
+ */
+export class Runner {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly registry = new Registry();
+  readonly events = new RunEventBus();
+  readonly scheduler: Scheduler;
+  state: RunnerState = "new";
+  database: OpenDatabase | undefined;
+  store: Store | undefined;
+  executor: Executor | undefined;
+  loop: Loop | undefined;
+  /** Slots whose claim failed (database away), to settle by catch-up policy later. */
+  private readonly missed = new Map<string, Date[]>();
+  /** Per job, the newest slot whose claim the database answered (won or lost). */
+  private readonly lastSettled = new Map<string, number>();
+  private stopping: Promise<void> | undefined;
+  private readonly ownSql: Sql | undefined;
+  private readonly tickListeners: ((tick: TickResult) => void)[] = [];
+  private readonly stopHooks: (() => Promise<void>)[] = [];
+
+  constructor(options: RunnerOptions = {}) {
+    this.config = options.config ?? loadConfig(process.env);
+    this.log =
+      options.log ??
+      createLogger({
+        level: this.config.logLevel,
+        format: this.config.logFormat,
+        runnerId: this.config.runnerId,
+      });
+    this.ownSql = options.sql;
+    this.scheduler = new Scheduler((due, now) => this.onDue(due, now));
+    logRuns(this.events, this.log);
+  }
+
+  /** Register a job: `registerJob(name, cron, handler)` or `registerJob({ name, schedule, run, ... })`. */
+  registerJob(job: JobInput | string, schedule?: string, handler?: JobHandler): Job {
+    const input = typeof job === "string" ? { name: job, schedule, run: handler } : job;
+    const parsed = parseCodeJob(input, "registerJob", "code");
+    if (!parsed.job) throw new ConfigError(parsed.problems);
+    this.addJob(parsed.job);
+    return parsed.job;
+  }
+
+  /** Add an already validated job (built-ins, jobs files, the scheduler API). */
+  addJob(job: Job): void {
+    this.registry.add(job);
+    if (this.state === "running") {
+      this.scheduler.add(job);
+      void this.store
+        ?.registerJobs([job.name])
+        .catch((error) => this.log.warn({ err: error }, "could not register job rows"));
+    }
+  }
+
+  /** Deregister a job and abort its runs in this process. Returns false when unknown. */
+  cancelJob(name: string): boolean {
+    const job = this.registry.remove(name);
+    if (!job) return false;
+    this.scheduler.remove(name);
+    this.missed.delete(name);
+    this.executor?.cancel(name, "job cancelled");
+    return true;
+  }
+
+  listScheduledJobs(): ScheduledJobView[] {
+    return this.registry.list().map((job) => ({
+      name: job.name,
+      schedule: job.schedule,
+      timezone: job.timezone,
+      nextRunAt: this.scheduler.nextRunAt(job.name) ?? null,
+      timeoutMs: job.timeoutMs,
+      retries: job.retries.attempts,
+      overlap: job.overlap,
+      catchUp: job.catchUp,
+      description: job.description,
+      source: job.source,
+      enabled: job.enabled,
+      running: this.executor?.runningCount(job.name) ?? 0,
+    }));
+  }
+
+  /** Open the database (and migrate) without scheduling anything: CLI commands use this. */
+  async connect(): Promise<Store> {
+    if (this.store) return this.store;
+    if (this.ownSql) {
+      this.store = new Store(this.ownSql, this.config.runnerId, leaseSeconds(this.config));
+    } else {
+      this.database = await openDatabase(this.config, this.log);
+      this.store = new Store(this.database.sql, this.config.runnerId, leaseSeconds(this.config));
+    }
+    this.executor = new Executor(this.store, this.store.sql, this.log, this.events);
+    return this.store;
+  }
+
+  /** Connect, catch up on missed slots, arm the scheduler and start the loop. */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error(`runner cannot start: it is ${this.state}`);
+    this.state = "starting";
+    const store = await this.connect();
+    const jobs = this.registry.list();
+    const known = await store.registerJobs(jobs.map((job) => job.name));
+    this.loop = new Loop(this.config.intervalSeconds * 1000, this.loopSteps(), this.log, (tick) => {
+      for (const listener of this.tickListeners) listener(tick);
+    });
+    const now = new Date();
+    for (const job of jobs) this.scheduler.add(job, now);
+    if (this.config.jobsEnabled) this.noteStartupMisses(now, known);
+    this.scheduler.start();
+    this.state = "running";
+    this.loop.start();
+    for (const job of jobs) {
+      this.log.info(
+        {
+          job_name: job.name,
+          schedule: job.schedule,
+          timezone: job.timezone,
+          next_run_at: this.scheduler.nextRunAt(job.name) ?? null,
+        },
+        "job scheduled",
+      );
+    }
+    this.log.info(
+      {
+        jobs: jobs.length,
+        interval_seconds: this.config.intervalSeconds,
+        jobs_enabled: this.config.jobsEnabled,
+        version: VERSION,
+      },
+      "runner started",
+    );
+  }
+
+  /** Called after every loop tick (metrics, pings). */
+  onTick(listener: (tick: TickResult) => void): void {
+    this.tickListeners.push(listener);
+  }
+
+  /** Called during stop, before the database closes (the HTTP listener, alert delivery). */
+  onStop(hook: () => Promise<void>): void {
+    this.stopHooks.push(hook);
+  }
+
+  /**
+   * Run a job now in this process (manual trigger). Resolves once its row exists, with the run id;
+   * `done` settles with the final outcome.
+   */
+  async triggerJob(name: string, params: Record<string, string> = {}, trigger: RunTrigger = "manual") {
+    const job = this.registry.require(name);
+    await this.connect();
+    return this.executor!.runNow(job, trigger, params);
+  }
+
+  /** The latest finished run of a job: status, duration, error, times. */
+  async getLastExecutionResult(name: string): Promise<RunRow | undefined> {
+    this.registry.require(name);
+    return (await this.connect()).lastFinishedRun(name);
+  }
+
+  /**
+   * --once: with names, run those jobs now (trigger `once`) whatever their schedule; without,
+   * run every job whose latest slot has no run yet. Writes the heartbeat. Resolves with outcomes.
+   */
+  async runOnce(names: string[], params: Record<string, string> = {}): Promise<RunOutcome[]> {
+    const store = await this.connect();
+    await store.registerJobs(this.registry.names());
+    await store.heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION });
+    let started: { done: Promise<RunOutcome> }[];
+    if (names.length > 0) {
+      const jobs = names.map((name) => this.registry.require(name));
+      started = await Promise.all(jobs.map((job) => this.executor!.runNow(job, "once", params)));
+    } else {
+      const now = new Date();
+      const fires: SlotFire[] = [];
+      for (const job of this.registry.list()) {
+        if (!job.enabled) continue;
+        const latest = latestInstant(job.schedule, job.timezone, now);
+        if (latest && now.getTime() - latest.getTime() <= Math.max(job.misfireGraceSeconds, 60) * 1000) {
+          fires.push({ job, instant: latest, trigger: "schedule" });
+        }
+      }
+      started = await this.executor!.fireSlots(fires);
+    }
+    return Promise.all(started.map((run) => run.done));
+  }
+
+  /** Graceful stop: no new fires, wait for runs up to the grace, record the rest interrupted. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const wasRunning = this.state === "running";
+    this.state = "stopping";
+    this.scheduler.stop();
+    await this.loop?.stop();
+    try {
+      await this.executor?.stop(this.config.shutdownGraceSeconds * 1000);
+      if (wasRunning) await this.store?.markRunnerStopped().catch(() => {});
+      for (const hook of this.stopHooks)
+        await hook().catch((error) => this.log.warn({ err: error }, "stop hook failed"));
+    } finally {
+      await this.database
+        ?.close()
+        .catch((error) => this.log.warn({ err: error }, "closing the database failed"));
+      this.state = "stopped";
+      if (wasRunning) this.log.info("runner stopped");
+    }
+  }
+
+  private loopSteps() {
+    const store = () => this.store!;
+    return [
+      {
+        name: "heartbeat",
+        run: () => store().heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION }),
+      },
+      { name: "leases", run: () => store().renewLeases(this.executor!.runningIds()) },
+      {
+        name: "reaper",
+        run: async () => {
+          for (const row of await store().reapAbandoned()) {
+            this.events.emit("abandoned", {
+              runId: row.id,
+              jobName: row.job_name,
+              runnerId: row.runner_id,
+              consecutiveFailures: row.consecutive_failures,
+            });
+          }
+        },
+      },
+      { name: "triggers", run: () => this.pickUpTriggers() },
+      { name: "missed slots", run: () => this.settleMissed() },
+    ];
+  }
+
+  private async pickUpTriggers(): Promise<void> {
+    if (!this.config.jobsEnabled || this.state !== "running") return;
+    for (const request of await this.store!.claimTriggers(this.registry.names())) {
+      const job = this.registry.get(request.job_name);
+      if (!job) continue;
+      const run = await this.executor!.runNow(job, request.trigger, request.params);
+      await this.store!.attachTriggerRun(request.id, run.runId);
+    }
+  }
+
+  private onDue(due: DueJob[], now: number): void {
+    if (!this.config.jobsEnabled || this.state !== "running") return;
+    const fires: SlotFire[] = [];
+    for (const { job, slots } of due) {
+      for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds))
+        fires.push({ job, ...fire });
+    }
+    void this.fire(fires);
+  }
+
+  /** Claim and start; when the database does not answer, remember the slots as missed. */
+  private async fire(fires: SlotFire[]): Promise<void> {
+    if (fires.length === 0) return;
+    try {
+      await this.executor!.fireSlots(fires);
+      for (const fire of fires) {
+        this.lastSettled.set(
+          fire.job.name,
+          Math.max(this.lastSettled.get(fire.job.name) ?? 0, fire.instant.getTime()),
+        );
+      }
+    } catch (error) {
+      this.log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
+      for (const fire of fires)
+        this.missed.set(fire.job.name, [...(this.missed.get(fire.job.name) ?? []), fire.instant]);
+    }
+  }
+
+  /** At start: slots that passed while no replica of ours ran, since the job was first seen. */
+  private noteStartupMisses(now: Date, known: Map<string, { firstSeenAt: Date }>): void {
+    for (const job of this.registry.list()) {
+      if (job.catchUp === "none" || !job.enabled) continue;
+      const firstSeen = known.get(job.name)?.firstSeenAt.getTime() ?? now.getTime();
+      const from = new Date(Math.max(now.getTime() - job.misfireGraceSeconds * 1000, firstSeen));
+      const slots =
+        job.catchUp === "latest"
+          ? [latestInstant(job.schedule, job.timezone, now)].filter((d): d is Date => d !== null && d > from)
+          : instantsBetween(job.schedule, job.timezone, from, now);
+      if (slots.length > 0) this.missed.set(job.name, slots);
+    }
+    void this.settleMissed().catch(() => {});
+  }
+
+  /** Run missed slots by each job's policy; slots another replica ran conflict and are skipped. */
+  private async settleMissed(): Promise<void> {
+    if (this.missed.size === 0 || !this.config.jobsEnabled || this.state === "stopping") return;
+    const now = Date.now();
+    const fires: SlotFire[] = [];
+    for (const [name, slots] of this.missed) {
+      const job = this.registry.get(name);
+      this.missed.delete(name);
+      if (!job) continue;
+      const settled = this.lastSettled.get(name) ?? 0;
+      const pending = job.catchUp === "latest" ? slots.filter((slot) => slot.getTime() > settled) : slots;
+      for (const fire of planFires(pending, now, job.catchUp, job.misfireGraceSeconds, -1))
+        fires.push({ job, ...fire });
+    }
+    await this.fire(fires);
+  }
+}

@@ -1,0 +1,111 @@
+import type { Logger } from "pino";
+import type { Sql } from "postgres";
+
+/** Every status a row of `job_runs` can hold. */
+export type RunStatus =
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "timed_out"
+  | "skipped"
+  | "interrupted"
+  | "abandoned";
+
+/** Why a run started. */
+export type RunTrigger = "schedule" | "catch-up" | "manual" | "once" | "http" | "retry";
+
+/** What to do with slots missed while no replica could run them. */
+export type CatchUpPolicy = "none" | "latest" | "all";
+
+/** What to do when a slot fires while the previous run of the same job is still going. */
+export type OverlapPolicy = "skip" | "allow";
+
+export interface RetryOptions {
+  /** Total attempts, the first included. @default 1 */
+  attempts: number;
+  /** @default "exponential" */
+  backoff: "exponential" | "fixed";
+  /** Delay before the second attempt, in milliseconds. @default 30000 */
+  initialMs: number;
+  /** Upper bound of any delay, in milliseconds. @default 3600000 */
+  maxMs: number;
+}
+
+/** What a handler receives. */
+export interface JobContext {
+  /** Aborted on timeout and on shutdown: pass it to fetch, child processes, queries. */
+  signal: AbortSignal;
+  /** A child logger carrying job_name, run_id and attempt. */
+  log: Logger;
+  /** The runner's own database pool. */
+  sql: Sql;
+  params: Record<string, string>;
+  runId: string;
+  jobName: string;
+  /** The cron instant this run belongs to; null for manual runs. */
+  scheduledFor: Date | null;
+  attempt: number;
+  trigger: RunTrigger;
+  /** Report progress; the latest value is kept with the run result. */
+  progress(done: number, total?: number): void;
+}
+
+/** A handler may return a small JSON value, kept as the run's result. */
+export type JobHandler = (ctx: JobContext) => unknown | Promise<unknown>;
+
+/** The shape users write: durations as "10m" or milliseconds, retries as a number or an object. */
+export interface JobInput {
+  name: string;
+  schedule: string;
+  /** IANA time zone of the schedule. @default "UTC" */
+  timezone?: string;
+  /** "30s", "10m", "1h" or milliseconds. @default "1h" */
+  timeout?: string | number;
+  retries?:
+    | number
+    | {
+        attempts?: number;
+        backoff?: "exponential" | "fixed";
+        initial?: string | number;
+        max?: string | number;
+      };
+  /** @default "skip" */
+  overlap?: OverlapPolicy;
+  /** @default "latest" */
+  catchUp?: CatchUpPolicy;
+  /** How far back missed slots are still worth running, in seconds. @default 3600 */
+  misfireGraceSeconds?: number;
+  description?: string;
+  /** A healthchecks.io style URL: GET <url>/start, <url> on success, <url>/fail on failure. */
+  ping?: string;
+  /** Off: registered and listed, never fired by the schedule. @default true */
+  enabled?: boolean;
+  run: JobHandler;
+}
+
+/** A validated job, with every default applied. */
+export interface Job {
+  name: string;
+  schedule: string;
+  timezone: string;
+  timeoutMs: number;
+  retries: RetryOptions;
+  overlap: OverlapPolicy;
+  catchUp: CatchUpPolicy;
+  misfireGraceSeconds: number;
+  description: string;
+  ping: string | undefined;
+  enabled: boolean;
+  /** Where the job came from: "builtin", "code", a file path, or "api". */
+  source: string;
+  run: JobHandler;
+}
+
+/** The outcome of one finished attempt. */
+export interface RunOutcome {
+  status: Exclude<RunStatus, "running">;
+  error?: string;
+  errorStack?: string;
+  result?: unknown;
+  durationMs: number;
+}
