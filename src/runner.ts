@@ -8,7 +8,7 @@ import { RunEventBus } from "./events.js";
 import { Executor, type SlotFire } from "./executor.js";
 import { parseCodeJob } from "./job-schema.js";
 import { createLogger } from "./log.js";
-import { Loop, type TickResult } from "./loop.js";
+import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { planFires } from "./misfire.js";
 import { Registry } from "./registry.js";
 import { logRuns } from "./run-log.js";
@@ -66,6 +66,7 @@ export class Runner {
   private readonly ownSql: Sql | undefined;
   private readonly tickListeners: ((tick: TickResult) => void)[] = [];
   private readonly stopHooks: (() => Promise<void>)[] = [];
+  private readonly extraSteps: LoopStep[] = [];
 
   constructor(options: RunnerOptions = {}) {
     this.config = options.config ?? loadConfig(process.env);
@@ -184,6 +185,11 @@ export class Runner {
     this.tickListeners.push(listener);
   }
 
+  /** Add a step to every loop tick (before start): e.g. syncing jobs registered over HTTP. */
+  addLoopStep(step: LoopStep): void {
+    this.extraSteps.push(step);
+  }
+
   /** Called during stop, before the database closes (the HTTP listener, alert delivery). */
   onStop(hook: () => Promise<void>): void {
     this.stopHooks.push(hook);
@@ -280,6 +286,7 @@ export class Runner {
       },
       { name: "triggers", run: () => this.pickUpTriggers() },
       { name: "missed slots", run: () => this.settleMissed() },
+      ...this.extraSteps,
     ];
   }
 
