@@ -1,7 +1,12 @@
 import type { Sql } from "postgres";
 import type { RunOutcome, RunStatus, RunTrigger } from "./types.js";
 
-/** Every SQL statement of the runner lives here; callers see plain rows. */
+/**
+ * Every SQL statement of the runner lives here; callers see plain rows.
+ * Lists travel as one JSON parameter (json_to_recordset, json_array_elements_text): one statement
+ * for any number of items, and no dependence on the driver's array type discovery, which a
+ * brand-new connection may not have finished.
+ */
 
 export interface RunRow {
   id: string;
@@ -77,11 +82,8 @@ export class Store {
           case when c.skip and exists (
             select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running'
           ) then 'skipped' else 'running' end as status
-        from unnest(${sql.array(claims.map((c) => c.jobName))}::text[],
-                    ${sql.array(claims.map((c) => c.scheduledFor.toISOString()))}::text[]::timestamptz[],
-                    ${sql.array(claims.map((c) => c.trigger))}::text[],
-                    ${sql.array(claims.map((c) => String(c.skipOverlap)))}::text[]::bool[])
-             as c(job_name, scheduled_for, trigger, skip)
+        from json_to_recordset(${sql.json(claims.map((c) => ({ job_name: c.jobName, scheduled_for: c.scheduledFor.toISOString(), trigger: c.trigger, skip: c.skipOverlap })))}::json)
+             as c(job_name text, scheduled_for timestamptz, trigger text, skip boolean)
         where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
       )
       insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, lease_until, finished_at, duration_ms, error)
@@ -162,16 +164,16 @@ export class Store {
   async registerJobs(names: string[]): Promise<Map<string, { firstSeenAt: Date; paused: boolean }>> {
     if (names.length === 0) return new Map();
     await this.sql`
-      insert into job_heartbeats (name, runner_id) select unnest(${this.sql.array(names)}::text[]), ${this.runnerId}
+      insert into job_heartbeats (name, runner_id) select json_array_elements_text(${this.sql.json(names as never)}::json), ${this.runnerId}
       on conflict (name) do nothing`;
     const rows = await this.sql<{ job_name: string; first_seen_at: Date; paused: boolean }[]>`
       with ins as (
-        insert into job_state (job_name) select unnest(${this.sql.array(names)}::text[]) on conflict (job_name) do nothing
+        insert into job_state (job_name) select json_array_elements_text(${this.sql.json(names as never)}::json) on conflict (job_name) do nothing
         returning job_name, first_seen_at, paused
       )
       select job_name, first_seen_at, paused from ins
       union all
-      select job_name, first_seen_at, paused from job_state where job_name = any(${this.sql.array(names)}::text[])`;
+      select job_name, first_seen_at, paused from job_state where job_name in (select json_array_elements_text(${this.sql.json(names as never)}::json))`;
     return new Map(rows.map((row) => [row.job_name, { firstSeenAt: row.first_seen_at, paused: row.paused }]));
   }
 
@@ -179,7 +181,7 @@ export class Store {
     if (ids.length === 0) return;
     await this.sql`
       update job_runs set lease_until = now() + make_interval(secs => ${this.leaseSeconds})
-      where id = any(${this.sql.array(ids)}::bigint[]) and status = 'running'`;
+      where id in (select json_array_elements_text(${this.sql.json(ids as never)}::json)::bigint) and status = 'running'`;
   }
 
   /**
@@ -214,7 +216,7 @@ export class Store {
     await this.sql`
       update job_runs set status = 'interrupted', finished_at = now(), lease_until = null, error = ${reason},
         duration_ms = (extract(epoch from now() - started_at) * 1000)::int
-      where id = any(${this.sql.array(ids)}::bigint[]) and status = 'running'`;
+      where id in (select json_array_elements_text(${this.sql.json(ids as never)}::json)::bigint) and status = 'running'`;
   }
 
   async isRunning(jobName: string): Promise<boolean> {
@@ -253,7 +255,7 @@ export class Store {
     return this.sql<TriggerRow[]>`
       update job_triggers t set claimed_by = ${this.runnerId}, claimed_at = now()
       from (
-        select id from job_triggers where claimed_at is null and job_name = any(${this.sql.array(jobNames)}::text[])
+        select id from job_triggers where claimed_at is null and job_name in (select json_array_elements_text(${this.sql.json(jobNames as never)}::json))
         order by id for update skip locked limit ${limit}
       ) p
       where t.id = p.id

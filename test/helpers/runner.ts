@@ -1,0 +1,33 @@
+import pino from "pino";
+import type { Sql } from "postgres";
+import { loadConfig } from "../../src/config.js";
+import { Runner } from "../../src/runner.js";
+
+/** A runner on the test's schema, logging into an array so tests can read (and grep) its lines. */
+export function testRunner(sql: Sql, env: Record<string, string> = {}) {
+  const lines: string[] = [];
+  const log = pino({ level: "debug" }, { write: (line: string) => lines.push(line) });
+  const config = loadConfig({
+    JOB_RUNNER_ID: "test-runner",
+    SHUTDOWN_GRACE_SECONDS: "2",
+    HTTP_PORT: "0",
+    ...env,
+  });
+  const runner = new Runner({ config, sql, log });
+  return { runner, lines, config };
+}
+
+/** Poll until `check` returns a truthy value, or fail after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
