@@ -30,8 +30,8 @@ export async function openDatabase(
     url = embedded.url;
     stopEmbedded = embedded.stop;
     log.info(
-      { database: describeUrl(url) },
-      "using the embedded PostgreSQL in ./.runner (set DATABASE_URL to use your own server)",
+      { database: describeUrl(url), data_dir: embedded.dataDir },
+      "using the embedded PostgreSQL (set DATABASE_URL to use your own server)",
     );
   }
   const sql = await connect({

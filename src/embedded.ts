@@ -14,6 +14,7 @@ import { dirname, resolve } from "node:path";
  */
 export interface EmbeddedDatabase {
   url: string;
+  dataDir: string;
   /** Stops the server if this process started it. */
   stop(): Promise<void>;
 }
@@ -71,13 +72,39 @@ async function importEmbeddedPostgres() {
   return module.default;
 }
 
+/** Whether a user other than the owner can reach `path` (every ancestor searchable by others). */
+function traversableByOthers(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return false;
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Where the data lives. As root, PostgreSQL runs as a separate `postgres` user, which cannot
+ * reach a directory under, say, /root (mode 0700); then the data goes to a directory in the
+ * system's temp dir named after the project path, so it is still one cluster per project.
+ */
+function dataDirectory(directory: string): string {
+  const wanted = resolve(directory);
+  if (process.getuid?.() !== 0 || traversableByOthers(wanted)) return resolve(wanted, "data");
+  const fallback = resolve(
+    tmpdir(),
+    `runner-${createHash("sha1").update(wanted).digest("hex").slice(0, 12)}`,
+  );
+  mkdirSync(fallback, { recursive: true });
+  chmodSync(fallback, 0o755);
+  return resolve(fallback, "data");
+}
+
 export async function startEmbedded(
   directory = ".runner",
   log: (line: string) => void = () => {},
 ): Promise<EmbeddedDatabase> {
-  const dataDir = resolve(directory, "data");
+  mkdirSync(resolve(directory), { recursive: true });
+  const dataDir = dataDirectory(directory);
   const existing = runningPort(dataDir);
-  if (existing) return { url: urlFor(existing, "postgres"), stop: async () => {} };
+  if (existing) return { url: urlFor(existing, "postgres"), dataDir, stop: async () => {} };
   const port = await freePort();
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
@@ -95,5 +122,5 @@ export async function startEmbedded(
   });
   if (!existsSync(resolve(dataDir, "PG_VERSION"))) await server.initialise();
   await server.start();
-  return { url: urlFor(port, "postgres"), stop: () => server.stop() };
+  return { url: urlFor(port, "postgres"), dataDir, stop: () => server.stop() };
 }

@@ -50,7 +50,7 @@ export interface LogOptions {
   level: string;
   format: "json" | "pretty";
   runnerId: string;
-  /** Where lines go; defaults to stdout. Tests pass a collector. */
+  /** Where lines go; defaults to stdout. Tests pass a collector; CLI commands pass stderr. */
   destination?: DestinationStream;
 }
 

@@ -9,10 +9,11 @@ import { Executor, type SlotFire } from "./executor.js";
 import { parseCodeJob } from "./job-schema.js";
 import { createLogger } from "./log.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
-import { planFires } from "./misfire.js";
+import { ON_TIME_TOLERANCE_MS, planFires } from "./misfire.js";
+import { MissedSlots } from "./missed-slots.js";
 import { Registry } from "./registry.js";
 import { logRuns } from "./run-log.js";
-import { instantsBetween, latestInstant } from "./schedule.js";
+import { latestInstant } from "./schedule.js";
 import { type DueJob, Scheduler } from "./scheduler.js";
 import { type RunRow, Store } from "./store.js";
 import type { Job, JobHandler, JobInput, RunOutcome, RunTrigger } from "./types.js";
@@ -58,10 +59,8 @@ export class Runner {
   store: Store | undefined;
   executor: Executor | undefined;
   loop: Loop | undefined;
-  /** Slots whose claim failed (database away), to settle by catch-up policy later. */
-  private readonly missed = new Map<string, Date[]>();
-  /** Per job, the newest slot whose claim the database answered (won or lost). */
-  private readonly lastSettled = new Map<string, number>();
+  /** Slots whose claim failed or that passed while we were down, to settle by catch-up policy. */
+  private readonly missed = new MissedSlots();
   private stopping: Promise<void> | undefined;
   private readonly ownSql: Sql | undefined;
   private readonly tickListeners: ((tick: TickResult) => void)[] = [];
@@ -107,7 +106,7 @@ export class Runner {
     const job = this.registry.remove(name);
     if (!job) return false;
     this.scheduler.remove(name);
-    this.missed.delete(name);
+    this.missed.forget(name);
     this.executor?.cancel(name, "job cancelled");
     return true;
   }
@@ -154,7 +153,11 @@ export class Runner {
     });
     const now = new Date();
     for (const job of jobs) this.scheduler.add(job, now);
-    if (this.config.jobsEnabled) this.noteStartupMisses(now, known);
+    if (this.config.jobsEnabled) {
+      for (const job of jobs)
+        this.missed.rememberSinceLastRun(job, known.get(job.name)?.firstSeenAt ?? now, now);
+      void this.settleMissed();
+    }
     this.scheduler.start();
     this.state = "running";
     this.loop.start();
@@ -229,8 +232,13 @@ export class Runner {
       for (const job of this.registry.list()) {
         if (!job.enabled) continue;
         const latest = latestInstant(job.schedule, job.timezone, now);
-        if (latest && now.getTime() - latest.getTime() <= Math.max(job.misfireGraceSeconds, 60) * 1000) {
-          fires.push({ job, instant: latest, trigger: "schedule" });
+        const late = latest ? now.getTime() - latest.getTime() : Number.POSITIVE_INFINITY;
+        if (latest && late <= Math.max(job.misfireGraceSeconds, 60) * 1000) {
+          fires.push({
+            job,
+            instant: latest,
+            trigger: late <= ON_TIME_TOLERANCE_MS ? "schedule" : "catch-up",
+          });
         }
       }
       started = await this.executor!.fireSlots(fires);
@@ -315,48 +323,16 @@ export class Runner {
     if (fires.length === 0) return;
     try {
       await this.executor!.fireSlots(fires);
-      for (const fire of fires) {
-        this.lastSettled.set(
-          fire.job.name,
-          Math.max(this.lastSettled.get(fire.job.name) ?? 0, fire.instant.getTime()),
-        );
-      }
+      for (const fire of fires) this.missed.noteSettled(fire);
     } catch (error) {
       this.log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
-      for (const fire of fires)
-        this.missed.set(fire.job.name, [...(this.missed.get(fire.job.name) ?? []), fire.instant]);
+      for (const fire of fires) this.missed.remember(fire.job, fire.instant);
     }
-  }
-
-  /** At start: slots that passed while no replica of ours ran, since the job was first seen. */
-  private noteStartupMisses(now: Date, known: Map<string, { firstSeenAt: Date }>): void {
-    for (const job of this.registry.list()) {
-      if (job.catchUp === "none" || !job.enabled) continue;
-      const firstSeen = known.get(job.name)?.firstSeenAt.getTime() ?? now.getTime();
-      const from = new Date(Math.max(now.getTime() - job.misfireGraceSeconds * 1000, firstSeen));
-      const slots =
-        job.catchUp === "latest"
-          ? [latestInstant(job.schedule, job.timezone, now)].filter((d): d is Date => d !== null && d > from)
-          : instantsBetween(job.schedule, job.timezone, from, now);
-      if (slots.length > 0) this.missed.set(job.name, slots);
-    }
-    void this.settleMissed().catch(() => {});
   }
 
   /** Run missed slots by each job's policy; slots another replica ran conflict and are skipped. */
   private async settleMissed(): Promise<void> {
     if (this.missed.size === 0 || !this.config.jobsEnabled || this.state === "stopping") return;
-    const now = Date.now();
-    const fires: SlotFire[] = [];
-    for (const [name, slots] of this.missed) {
-      const job = this.registry.get(name);
-      this.missed.delete(name);
-      if (!job) continue;
-      const settled = this.lastSettled.get(name) ?? 0;
-      const pending = job.catchUp === "latest" ? slots.filter((slot) => slot.getTime() > settled) : slots;
-      for (const fire of planFires(pending, now, job.catchUp, job.misfireGraceSeconds, -1))
-        fires.push({ job, ...fire });
-    }
-    await this.fire(fires);
+    await this.fire(this.missed.drain(Date.now(), (name) => this.registry.has(name)));
   }
 }

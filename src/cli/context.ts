@@ -2,16 +2,31 @@ import { type Config, loadConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { loadJobs } from "../load-jobs.js";
 import { Runner } from "../runner.js";
+import { createLogger } from "../log.js";
+import pino from "pino";
 
 export interface CommonFlags {
   jobs?: string[];
   interval?: string;
 }
 
-/** Config from the environment and flags, and a runner whose registry holds every configured job. */
-export async function prepare(flags: CommonFlags): Promise<{ config: Config; runner: Runner }> {
+/**
+ * Config from the environment and flags, and a runner whose registry holds every configured job.
+ * Only the daemon logs to stdout; the other commands keep stdout for their table or JSON and log
+ * to stderr.
+ */
+export async function prepare(
+  flags: CommonFlags,
+  daemon = false,
+): Promise<{ config: Config; runner: Runner }> {
   const config = loadConfig(process.env, { jobs: flags.jobs, interval: flags.interval });
-  const runner = new Runner({ config });
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    runnerId: config.runnerId,
+    destination: daemon ? undefined : pino.destination({ dest: 2, sync: true }),
+  });
+  const runner = new Runner({ config, log });
   await loadJobs(runner, config);
   return { config, runner };
 }

@@ -10,7 +10,7 @@ export interface RunFlags extends CommonFlags {
 
 /** `runner run`: the daemon, or one pass with --once. Resolves with the exit code. */
 export async function runCommand(flags: RunFlags): Promise<number> {
-  const { runner } = await prepare(flags);
+  const { runner } = await prepare(flags, true);
   const params = parseParams(flags.param);
   if (flags.param && flags.param.length > 0 && !flags.once) {
     throw new ConfigError(

@@ -124,7 +124,10 @@ describe("runner CLI (real processes)", () => {
       DATABASE_STARTUP_TIMEOUT_SECONDS: "2",
     });
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^runner: database 127\.0\.0\.1:1\/app unreachable for 2s/);
+    const final = result.stderr.split("\n").filter((line) => line.startsWith("runner: "));
+    expect(final).toEqual([expect.stringMatching(/^runner: database 127\.0\.0\.1:1\/app unreachable for 2s: /)]);
+    // The retries were logged (to stderr, since only the daemon logs to stdout).
+    expect(result.stderr).toContain('"msg":"database unreachable');
     expect(result.stdout + result.stderr).not.toContain("s3cr3t-pw");
     noStack(result.stderr);
   });
