@@ -97,19 +97,24 @@ function dataDirectory(directory: string): string {
   return resolve(fallback, "data");
 }
 
+/**
+ * Start (or join) the embedded server of `directory`. `port` pins the port, so a server that is
+ * stopped and started again (the fault tests) comes back where its clients expect it.
+ */
 export async function startEmbedded(
   directory = ".runner",
   log: (line: string) => void = () => {},
+  port?: number,
 ): Promise<EmbeddedDatabase> {
   mkdirSync(resolve(directory), { recursive: true });
   const dataDir = dataDirectory(directory);
   const existing = runningPort(dataDir);
   if (existing) return { url: urlFor(existing, "postgres"), dataDir, stop: async () => {} };
-  const port = await freePort();
+  const listenPort = port ?? (await freePort());
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
-    port,
+    port: listenPort,
     user: USER,
     password: PASSWORD,
     persistent: true,
@@ -122,5 +127,5 @@ export async function startEmbedded(
   });
   if (!existsSync(resolve(dataDir, "PG_VERSION"))) await server.initialise();
   await server.start();
-  return { url: urlFor(port, "postgres"), dataDir, stop: () => server.stop() };
+  return { url: urlFor(listenPort, "postgres"), dataDir, stop: () => server.stop() };
 }

@@ -198,7 +198,7 @@ export class Executor {
           errorMessage(error),
         );
         await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 10_000);
+        delay = Math.min(delay * 2, 5000);
       }
     }
   }
