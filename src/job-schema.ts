@@ -119,8 +119,9 @@ export function parseCodeJob(
 ): { job?: Job; problems: string[] } {
   const result = codeJobSchema.safeParse(input);
   if (!result.success) {
-    const name =
-      typeof (input as { name?: unknown })?.name === "string" ? ` "${(input as { name: string }).name}"` : "";
+    // JSON-quoted and cut: a name with quotes or a newline must not break the one-line message.
+    const raw = (input as { name?: unknown })?.name;
+    const name = typeof raw === "string" ? ` ${JSON.stringify(raw.slice(0, 80))}` : "";
     return { problems: formatIssues(`${where}${name}`, result.error) };
   }
   return { job: toJob(result.data, result.data.run, source), problems: [] };
