@@ -17,6 +17,12 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", ...env };
 }
 
+/** Children still alive when the test worker exits (a failed test skipped its kill) die with it. */
+const live = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 /** A running `bin/runner` whose output is collected as it comes. */
 export class RunnerProcess {
   readonly child: ChildProcess;
@@ -36,8 +42,10 @@ export class RunnerProcess {
     this.child.stderr!.on("data", (chunk) => {
       this.stderr += chunk;
     });
+    live.add(this.child);
     this.exited = new Promise((resolveExit) => {
       this.child.on("exit", (code, signal) => {
+        live.delete(this.child);
         // Let the pipes drain before reporting.
         setImmediate(() => resolveExit({ code, signal, stdout: this.stdout, stderr: this.stderr }));
       });
