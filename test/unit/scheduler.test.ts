@@ -89,4 +89,30 @@ describe("Scheduler (fake clock)", () => {
     expect(batches).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it("DST with a fake clock: a 02:30 Europe/Berlin job fires once on the autumn day, and at 03:00 on the spring day", () => {
+    vi.setSystemTime(new Date("2026-10-24T12:00:00Z"));
+    scheduler.add(job({ name: "berlin", schedule: "30 2 * * *", timezone: "Europe/Berlin" }));
+    scheduler.start();
+    vi.advanceTimersByTime(3 * 86_400_000);
+    const fired = batches.flatMap((b) => b.due.flatMap((d) => d.slots.map(iso)));
+    // 25 October has two 02:30s (CEST, then CET): one run, at the first.
+    expect(fired).toEqual([
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-26T01:30:00.000Z",
+      "2026-10-27T01:30:00.000Z",
+    ]);
+
+    batches.length = 0;
+    scheduler.stop();
+    vi.setSystemTime(new Date("2027-03-27T12:00:00Z"));
+    scheduler.add(job({ name: "berlin", schedule: "30 2 * * *", timezone: "Europe/Berlin" }));
+    scheduler.start();
+    vi.advanceTimersByTime(2 * 86_400_000);
+    // 28 March 2027 has no 02:30 (02:00 CET jumps to 03:00 CEST): it runs at 03:00 CEST = 01:00Z.
+    expect(batches.flatMap((b) => b.due.flatMap((d) => d.slots.map(iso)))).toEqual([
+      "2027-03-28T01:00:00.000Z",
+      "2027-03-29T00:30:00.000Z",
+    ]);
+  });
 });
