@@ -89,14 +89,26 @@ export class Scheduler {
     if (!this.running) return;
     const now = Date.now();
     const due: DueJob[] = [];
+    // Jobs that share a schedule and were due at the same instant share one computation: with
+    // 10,000 jobs on "* * * * * *" that is one croner call instead of 20,000.
+    const computed = new Map<string, { slots: Date[]; next: Date | null }>();
     for (;;) {
       this.dropDeleted();
       const top = this.heap[0];
       if (!top || top.at > now) break;
       this.pop();
-      const slots = instantsBetween(top.job.schedule, top.job.timezone, new Date(top.at - 1), new Date(now));
-      due.push({ job: top.job, slots });
-      const next = nextInstant(top.job.schedule, top.job.timezone, new Date(now));
+      const { schedule, timezone } = top.job;
+      const key = `${top.at}\u0000${timezone}\u0000${schedule}`;
+      let result = computed.get(key);
+      if (!result) {
+        result = {
+          slots: instantsBetween(schedule, timezone, new Date(top.at - 1), new Date(now)),
+          next: nextInstant(schedule, timezone, new Date(now)),
+        };
+        computed.set(key, result);
+      }
+      due.push({ job: top.job, slots: result.slots });
+      const next = result.next;
       if (next) {
         top.at = next.getTime();
         this.push(top);
