@@ -22,19 +22,22 @@ export interface RunEvents {
   progress: [RunInfo & { done: number; total: number | undefined }];
 }
 
+/**
+ * A listener that throws must not break the executor (a run whose `started` listener threw would
+ * never be recorded): each listener is called on its own, and its error goes to `onListenerError`.
+ */
 export class RunEventBus extends EventEmitter<RunEvents> {
-  /** A listener that throws must not break the executor: the error is reported and dropped. */
-  safeOn<K extends keyof RunEvents>(
-    event: K,
-    listener: (...args: RunEvents[K]) => void,
-    onError: (error: unknown) => void,
-  ): void {
-    this.on(event, ((...args: RunEvents[K]) => {
+  onListenerError: (event: string, error: unknown) => void = () => {};
+
+  override emit<K extends keyof RunEvents>(event: K, ...args: RunEvents[K]): boolean {
+    const listeners = this.listeners(event) as ((...a: RunEvents[K]) => void)[];
+    for (const listener of listeners) {
       try {
         listener(...args);
       } catch (error) {
-        onError(error);
+        this.onListenerError(String(event), error);
       }
-    }) as never);
+    }
+    return listeners.length > 0;
   }
 }

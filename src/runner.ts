@@ -78,6 +78,8 @@ export class Runner {
       });
     this.ownSql = options.sql;
     this.scheduler = new Scheduler((due, now) => this.onDue(due, now));
+    this.events.onListenerError = (event, error) =>
+      this.log.error({ err: error, event }, "run event listener failed");
     logRuns(this.events, this.log);
   }
 
