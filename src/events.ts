@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { FailureCount } from "./store.js";
 import type { Job, RunOutcome, RunTrigger } from "./types.js";
 
 /**
@@ -16,7 +17,8 @@ export interface RunInfo {
 
 export interface RunEvents {
   started: [RunInfo];
-  finished: [RunInfo & { outcome: RunOutcome; consecutiveFailures: number | undefined }];
+  /** `failures` is undefined when the outcome could not be written (database away at shutdown). */
+  finished: [RunInfo & { outcome: RunOutcome; failures: FailureCount | undefined }];
   skipped: [{ runId: string | null; job: Job; scheduledFor: Date | null; reason: string }];
   abandoned: [{ runId: string; jobName: string; runnerId: string; consecutiveFailures: number }];
   progress: [RunInfo & { done: number; total: number | undefined }];

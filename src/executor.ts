@@ -4,7 +4,7 @@ import { retryDelay } from "./backoff.js";
 import { errorMessage } from "./errors.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { invokeHandler, RunAbort } from "./invoke.js";
-import type { Store } from "./store.js";
+import type { FailureCount, Store } from "./store.js";
 import type { Job, JobContext, RunOutcome, RunTrigger } from "./types.js";
 
 export interface SlotFire {
@@ -130,8 +130,8 @@ export class Executor {
     const done = (async () => {
       this.events.emit("started", info);
       const outcome = await invokeHandler(job.run, ctx, controller, job.timeoutMs);
-      const consecutiveFailures = await this.record(runId, job, outcome);
-      this.events.emit("finished", { ...info, outcome, consecutiveFailures });
+      const failures = await this.record(runId, job, outcome);
+      this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
     this.active.set(runId, { info, controller, done });
@@ -179,7 +179,7 @@ export class Executor {
    * Write the outcome, retrying while the database is away: a finished run is never forgotten.
    * Gives up only when the process is stopping and the database is still unreachable.
    */
-  private async record(runId: string, job: Job, outcome: RunOutcome): Promise<number | undefined> {
+  private async record(runId: string, job: Job, outcome: RunOutcome): Promise<FailureCount | undefined> {
     let delay = 500;
     for (;;) {
       try {

@@ -25,7 +25,7 @@ export function logRuns(events: RunEventBus, log: Logger): void {
       trigger: run.trigger,
       status: outcome.status,
       duration_ms: Math.round(outcome.durationMs),
-      consecutive_failures: run.consecutiveFailures,
+      consecutive_failures: run.failures?.current,
     };
     if (outcome.status === "succeeded") log.info(fields, "run finished");
     else {

@@ -55,6 +55,8 @@ export class Runner {
   readonly events = new RunEventBus();
   readonly scheduler: Scheduler;
   state: RunnerState = "new";
+  /** When this replica last wrote its own heartbeat: what /readyz and job_heartbeat_age_seconds report. */
+  lastHeartbeatAt: Date | undefined;
   database: OpenDatabase | undefined;
   store: Store | undefined;
   executor: Executor | undefined;
@@ -278,7 +280,10 @@ export class Runner {
     return [
       {
         name: "heartbeat",
-        run: () => store().heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION }),
+        run: async () => {
+          await store().heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION });
+          this.lastHeartbeatAt = new Date();
+        },
       },
       { name: "leases", run: () => store().renewLeases(this.executor!.runningIds()) },
       {

@@ -48,6 +48,12 @@ export interface ClaimedSlot {
   status: "running" | "skipped";
 }
 
+/** A job's consecutive failures after a run, and before it. */
+export interface FailureCount {
+  current: number;
+  previous: number;
+}
+
 export interface TriggerRow {
   id: string;
   job_name: string;
@@ -117,13 +123,14 @@ export class Store {
   /**
    * Record an outcome and update the job's heartbeat row in one statement. A row the reaper
    * already marked abandoned still gets its real outcome: the run did finish.
-   * Returns the job's consecutive failures after this run, or undefined when nothing was updated.
+   * Returns the job's consecutive failures after this run and before it (alerts fire on the
+   * crossing, so exactly one replica sends each), or undefined when nothing was updated.
    */
-  async finishRun(id: string, jobName: string, outcome: RunOutcome): Promise<number | undefined> {
+  async finishRun(id: string, jobName: string, outcome: RunOutcome): Promise<FailureCount | undefined> {
     const failed = FAILURE_STATUSES.includes(outcome.status);
     const succeeded = outcome.status === "succeeded";
     const result = outcome.result === undefined ? null : this.sql.json(outcome.result as never);
-    const rows = await this.sql<{ consecutive_failures: number }[]>`
+    const rows = await this.sql<{ consecutive_failures: number; previous_failures: number | null }[]>`
       with run as (
         update job_runs set status = ${outcome.status}, finished_at = now(), duration_ms = ${Math.round(outcome.durationMs)},
           error = ${outcome.error ?? null}, result = ${result}, lease_until = null
@@ -139,8 +146,10 @@ export class Store {
         consecutive_failures = case when ${succeeded} then 0 when ${failed} then h.consecutive_failures + 1 else h.consecutive_failures end,
         last_error = case when ${succeeded} then null when ${failed} then excluded.last_error else h.last_error end,
         last_error_at = case when ${succeeded} then null when ${failed} then excluded.last_error_at else h.last_error_at end
-      returning consecutive_failures`;
-    return rows[0]?.consecutive_failures;
+      -- A subquery in RETURNING reads the statement's snapshot: the value before this update.
+      returning consecutive_failures, (select o.consecutive_failures from job_heartbeats o where o.name = ${jobName}) as previous_failures`;
+    const row = rows[0];
+    return row && { current: row.consecutive_failures, previous: row.previous_failures ?? 0 };
   }
 
   /** The loop's own heartbeat and this replica's liveness, in one round trip. */
@@ -315,5 +324,35 @@ export class Store {
   async runnerHeartbeat(): Promise<HeartbeatRow | undefined> {
     const [row] = await this.sql<HeartbeatRow[]>`select * from job_heartbeats where name = ${RUNNER_ROW}`;
     return row;
+  }
+
+  /**
+   * An HTTP trigger with an Idempotency-Key: the first request within 24 h inserts its row
+   * (already claimed by this replica, which runs it at once); a repeat finds that row.
+   */
+  async idempotentTrigger(
+    jobName: string,
+    key: string,
+    params: Record<string, string>,
+  ): Promise<{ id: string; runId: string | null; duplicate: boolean }> {
+    await this.sql`
+      delete from job_triggers where job_name = ${jobName} and idempotency_key = ${key}
+        and requested_at < now() - interval '24 hours'`;
+    const [inserted] = await this.sql<{ id: string }[]>`
+      insert into job_triggers (job_name, params, trigger, requested_by, idempotency_key, claimed_by, claimed_at)
+      values (${jobName}, ${this.sql.json(params)}, 'http', ${`http@${this.runnerId}`}, ${key}, ${this.runnerId}, now())
+      on conflict (job_name, idempotency_key) where idempotency_key is not null do nothing
+      returning id::text`;
+    if (inserted) return { id: inserted.id, runId: null, duplicate: false };
+    const [existing] = await this.sql<{ id: string; run_id: string | null }[]>`
+      select id::text, run_id::text from job_triggers where job_name = ${jobName} and idempotency_key = ${key}`;
+    return { id: existing!.id, runId: existing!.run_id, duplicate: true };
+  }
+
+  async triggerRunId(triggerId: string): Promise<string | null> {
+    const [row] = await this.sql<
+      { run_id: string | null }[]
+    >`select run_id::text from job_triggers where id = ${triggerId}`;
+    return row?.run_id ?? null;
   }
 }

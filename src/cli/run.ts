@@ -1,5 +1,6 @@
 import { ConfigError, EXIT } from "../errors.js";
 import type { Runner } from "../runner.js";
+import { startSidecar } from "../sidecar.js";
 import { type CommonFlags, parseParams, prepare } from "./context.js";
 
 export interface RunFlags extends CommonFlags {
@@ -61,6 +62,9 @@ async function daemon(runner: Runner): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  // Listen first: a busy port is a configuration error before anything starts, and /livez
+  // answers while the database is still being reached.
+  await startSidecar(runner);
   await runner.start();
   await stopped;
   return EXIT.ok;

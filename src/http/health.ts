@@ -1,0 +1,84 @@
+import type { Sql } from "postgres";
+import { errorMessage } from "../errors.js";
+import { runnerUp } from "../metrics.js";
+import type { Runner } from "../runner.js";
+import { json, type Reply } from "./respond.js";
+
+interface Check {
+  name: string;
+  status: "ok" | "fail";
+  [key: string]: unknown;
+}
+
+/** GET /livez: the process answers and its loop is not stalled. */
+export function livez(runner: Runner): Reply {
+  const stalled = runner.state === "running" && !!runner.loop?.isStalled();
+  return json(stalled ? 503 : 200, { status: stalled ? "fail" : "ok", state: runner.state });
+}
+
+/**
+ * A database probe with a short timeout, shared by concurrent probes and reused for a second,
+ * so a probe storm cannot load the database and a hung server cannot hang /readyz.
+ */
+export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
+  let last: { at: number; check: Promise<Check> } | undefined;
+  const probe = async (): Promise<Check> => {
+    const pool = sql();
+    if (!pool) return { name: "database", status: "fail", error: "not connected yet" };
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        pool`select 1`,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return {
+        name: "database",
+        status: "ok",
+        latency_ms: Math.round((performance.now() - started) * 10) / 10,
+      };
+    } catch (error) {
+      return { name: "database", status: "fail", error: errorMessage(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return (): Promise<Check> => {
+    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), check: probe() };
+    return last.check;
+  };
+}
+
+/**
+ * GET /readyz: 503 while starting or stopping, while the database is unreachable, or when this
+ * replica's heartbeat is older than JOB_HEARTBEAT_TTL_SECONDS and JOBS_ENABLED or
+ * JOB_HEARTBEAT_REQUIRED asks for it. The jobs check is listed either way, with `enforced`.
+ */
+export async function readyz(runner: Runner, probeDatabase: () => Promise<Check>): Promise<Reply> {
+  const { config } = runner;
+  const beat = runner.lastHeartbeatAt;
+  const age = beat ? Math.round((Date.now() - beat.getTime()) / 100) / 10 : null;
+  const enforced = config.jobsEnabled || config.heartbeatRequired;
+  const fresh = age !== null && age <= config.heartbeatTtlSeconds;
+  const checks: Check[] = [
+    {
+      name: "runner",
+      status: runner.state === "running" ? "ok" : "fail",
+      state: runner.state,
+      up: runnerUp(runner),
+    },
+    {
+      name: "jobs",
+      status: fresh ? "ok" : "fail",
+      age_seconds: age,
+      runner_id: config.runnerId,
+      threshold_seconds: config.heartbeatTtlSeconds,
+      enforced,
+    },
+    await probeDatabase(),
+  ];
+  const failing = checks.filter((check) => check.status === "fail" && !(check.name === "jobs" && !enforced));
+  return json(failing.length === 0 ? 200 : 503, { status: failing.length === 0 ? "ok" : "fail", checks });
+}

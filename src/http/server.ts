@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { errorMessage } from "../errors.js";
+import { HttpError, type Reply } from "./respond.js";
+
+export interface Route {
+  method: string;
+  /** Named groups become params, e.g. /^\/v1\/jobs\/(?<name>[^/]+)\/trigger$/. */
+  path: RegExp;
+  handle(
+    req: IncomingMessage,
+    params: Record<string, string>,
+    query: URLSearchParams,
+  ): Promise<Reply> | Reply;
+}
+
+function write(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string> = { "cache-control": "no-store", ...reply.headers };
+  let payload: string;
+  if (reply.raw) {
+    payload = String(reply.body ?? "");
+    headers["content-type"] ??= "text/plain; charset=utf-8";
+  } else {
+    payload = JSON.stringify(reply.body ?? {});
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  res.writeHead(reply.status, headers);
+  res.end(payload);
+}
+
+/** Path params are percent-decoded; a malformed escape is the client's error, not a crash. */
+function decodeParams(groups: Record<string, string> | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(groups ?? {})) {
+    try {
+      params[key] = decodeURIComponent(value);
+    } catch {
+      throw new HttpError(400, `malformed path segment ${JSON.stringify(value)}`);
+    }
+  }
+  return params;
+}
+
+async function dispatch(routes: Route[], req: IncomingMessage): Promise<Reply> {
+  const url = new URL(req.url ?? "/", "http://sidecar");
+  const matching = routes.filter((route) => route.path.test(url.pathname));
+  if (matching.length === 0) throw new HttpError(404, `no such path: ${url.pathname.slice(0, 200)}`);
+  const route = matching.find(
+    (r) => r.method === req.method || (req.method === "HEAD" && r.method === "GET"),
+  );
+  if (!route) {
+    const allow = [...new Set(matching.map((r) => r.method))].join(", ");
+    throw new HttpError(405, `method ${String(req.method).slice(0, 20)} not allowed`, { allow });
+  }
+  return route.handle(req, decodeParams(route.path.exec(url.pathname)?.groups), url.searchParams);
+}
+
+/**
+ * The sidecar listener. Every error becomes an HTTP answer (4xx, or 500 with the message logged);
+ * nothing a client sends can throw past here. Timeouts keep a trickling client from holding a
+ * socket: headers within 5 s, the whole request within 10 s.
+ */
+export function createHttpServer(routes: Route[], log: Logger): Server {
+  const server = createServer(async (req, res) => {
+    const started = performance.now();
+    let reply: Reply;
+    try {
+      reply = await dispatch(routes, req);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        reply = { status: error.status, body: { error: error.message }, headers: error.headers };
+      } else {
+        log.error(
+          { err: error, method: req.method, path: req.url?.slice(0, 200) },
+          "http handler failed: %s",
+          errorMessage(error),
+        );
+        reply = { status: 500, body: { error: "internal error" } };
+      }
+      // Unread body bytes of a rejected request must not be parsed as the next request.
+      if (!req.complete) res.setHeader("connection", "close");
+    }
+    write(res, reply);
+    log.debug(
+      {
+        method: req.method,
+        path: req.url?.slice(0, 200),
+        status: reply.status,
+        ms: Math.round(performance.now() - started),
+      },
+      "http",
+    );
+  });
+  server.headersTimeout = 5000;
+  server.requestTimeout = 10_000;
+  server.keepAliveTimeout = 5000;
+  server.maxHeadersCount = 100;
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  return server;
+}

@@ -1,0 +1,73 @@
+import type { Logger } from "pino";
+import { errorMessage } from "./errors.js";
+import { redactSecrets } from "./log.js";
+
+export interface DeliveryOptions {
+  /** Per attempt. @default 5000 */
+  timeoutMs?: number;
+  /** Attempts in all. @default 3 */
+  attempts?: number;
+  /** Delay before the second attempt, doubled after. @default 500 */
+  backoffMs?: number;
+}
+
+/**
+ * Deliver one HTTP request with a short timeout and a few retries. Never throws: resolves true
+ * on a 2xx, false when every attempt failed (logged, and counted by the caller).
+ */
+export async function deliver(
+  log: Logger,
+  what: string,
+  url: string,
+  init: RequestInit = {},
+  options: DeliveryOptions = {},
+): Promise<boolean> {
+  const { timeoutMs = 5000, attempts = 3, backoffMs = 500 } = options;
+  let reason = "";
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.ok) return true;
+      reason = `answered ${response.status}`;
+    } catch (error) {
+      reason = errorMessage(error);
+    }
+    if (attempt < attempts)
+      await new Promise((resolve) => setTimeout(resolve, backoffMs * 2 ** (attempt - 1)));
+  }
+  log.warn({ target: redactSecrets(safeUrl(url)), attempts }, "%s failed: %s", what, reason);
+  return false;
+}
+
+/** Scheme, host and path only: query strings and user info often carry tokens. */
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}
+
+/**
+ * Keeps deliveries to one target in order (a job's /start ping before its success ping) without
+ * ever making the caller wait.
+ */
+export class OrderedQueue {
+  private tails = new Map<string, Promise<unknown>>();
+
+  push(key: string, task: () => Promise<unknown>): Promise<unknown> {
+    const next = (this.tails.get(key) ?? Promise.resolve()).then(task, task);
+    this.tails.set(key, next);
+    void next.finally(() => {
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    });
+    return next;
+  }
+
+  /** Resolves when everything queued so far was delivered or given up (used at shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.tails.values()]);
+  }
+}
