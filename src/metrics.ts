@@ -12,6 +12,21 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
+/**
+ * prom-client's default metrics include nodejs_active_{handles,requests,resources}_total: gauges
+ * with a counter's suffix, which `promtool check metrics` rejects. The same measurements are
+ * also exposed without the suffix (nodejs_active_handles, ...), so the suffixed copies go.
+ */
+function removeNonCounterTotals(registry: Registry): void {
+  for (const name of [
+    "nodejs_active_handles_total",
+    "nodejs_active_requests_total",
+    "nodejs_active_resources_total",
+  ]) {
+    registry.removeSingleMetric(name);
+  }
+}
+
 /** job_runner_up: the runner is running and its loop ticked recently and successfully. */
 export function runnerUp(runner: Runner): boolean {
   const loop = runner.loop;
@@ -26,6 +41,7 @@ export function runnerUp(runner: Runner): boolean {
 export function createMetrics(runner: Runner, cache: StateCache): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  removeNonCounterTotals(registry);
   const jobNames = () => runner.registry.names();
   const now = () => Date.now() / 1000;
 

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Runner } from "../../src/runner.js";
+import { testDatabase } from "../helpers/db.js";
+import { sidecarRunner } from "../helpers/http.js";
+import { waitFor } from "../helpers/runner.js";
+
+const db = await testDatabase("health");
+let runner: Runner | undefined;
+afterEach(async () => {
+  await runner?.stop();
+  runner = undefined;
+});
+
+interface Ready {
+  status: string;
+  checks: { name: string; status: string; [key: string]: unknown }[];
+}
+const check = (body: Ready, name: string) => body.checks.find((c) => c.name === name)!;
+
+describe("/livez and /readyz", () => {
+  it("answers 503 while starting, then 200 with the jobs and database checks", async () => {
+    const made = await sidecarRunner(db.sql, { JOB_RUNNER_ID: "ready-1" });
+    runner = made.runner;
+    const before = await made.request("/readyz");
+    expect(before.status).toBe(503);
+    expect(check((await before.json()) as Ready, "runner")).toMatchObject({ status: "fail", state: "new" });
+    expect((await made.request("/livez")).status).toBe(200);
+    await runner.start();
+    const ready = await waitFor(async () => {
+      const res = await made.request("/readyz");
+      return res.status === 200 ? ((await res.json()) as Ready) : undefined;
+    });
+    expect(ready.status).toBe("ok");
+    expect(check(ready, "jobs")).toMatchObject({
+      status: "ok",
+      runner_id: "ready-1",
+      threshold_seconds: 180,
+      enforced: true,
+    });
+    expect(check(ready, "jobs").age_seconds).toBeLessThan(5);
+    expect(check(ready, "database")).toMatchObject({ status: "ok" });
+  });
+
+  it("goes 503 when the heartbeat is older than the TTL, and says why", async () => {
+    const made = await sidecarRunner(db.sql, {
+      JOB_HEARTBEAT_TTL_SECONDS: "1",
+      JOB_LOOP_INTERVAL_SECONDS: "3600",
+    });
+    runner = made.runner;
+    await runner.start();
+    await waitFor(async () => (await made.request("/readyz")).status === 200);
+    const stale = await waitFor(async () => {
+      const res = await made.request("/readyz");
+      return res.status === 503 ? ((await res.json()) as Ready) : undefined;
+    }, 5000);
+    expect(check(stale, "jobs")).toMatchObject({ status: "fail", threshold_seconds: 1, enforced: true });
+    expect(check(stale, "jobs").age_seconds as number).toBeGreaterThan(1);
+    // A loop that writes the heartbeat again brings readiness back on its own.
+    await runner.loop!.tick();
+    expect((await made.request("/readyz")).status).toBe(200);
+  });
+
+  it("does not enforce the heartbeat when JOBS_ENABLED=false, unless JOB_HEARTBEAT_REQUIRED=true", async () => {
+    const relaxed = await sidecarRunner(db.sql, {
+      JOBS_ENABLED: "false",
+      JOB_HEARTBEAT_TTL_SECONDS: "1",
+      JOB_LOOP_INTERVAL_SECONDS: "3600",
+    });
+    runner = relaxed.runner;
+    await runner.start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const res = await relaxed.request("/readyz");
+    expect(res.status).toBe(200);
+    expect(check((await res.json()) as Ready, "jobs")).toMatchObject({ status: "fail", enforced: false });
+    await runner.stop();
+
+    const strict = await sidecarRunner(db.sql, {
+      JOBS_ENABLED: "false",
+      JOB_HEARTBEAT_REQUIRED: "true",
+      JOB_HEARTBEAT_TTL_SECONDS: "1",
+      JOB_LOOP_INTERVAL_SECONDS: "3600",
+    });
+    runner = strict.runner;
+    await runner.start();
+    await waitFor(async () => (await strict.request("/readyz")).status === 503, 5000);
+  });
+
+  it("answers 503 while stopping, and job_runner_up says 0", async () => {
+    const made = await sidecarRunner(db.sql, { SHUTDOWN_GRACE_SECONDS: "2" });
+    runner = made.runner;
+    runner.registerJob({
+      name: "busy",
+      schedule: "@yearly",
+      run: (ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)),
+    });
+    await runner.start();
+    await runner.triggerJob("busy");
+    const stopping = runner.stop();
+    const res = await made.request("/readyz");
+    expect(res.status).toBe(503);
+    expect(await (await made.request("/metrics")).text()).toMatch(/^job_runner_up 0$/m);
+    await stopping;
+  });
+});
