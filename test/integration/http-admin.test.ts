@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Runner } from "../../src/runner.js";
+import { testDatabase } from "../helpers/db.js";
+import { basic, sidecarRunner } from "../helpers/http.js";
+import { waitFor } from "../helpers/runner.js";
+
+const db = await testDatabase("admin");
+const ADMIN = basic("ops", "correct horse battery staple");
+const SECRET = "internal-secret-7f3a";
+let made: Awaited<ReturnType<typeof sidecarRunner>>;
+let runner: Runner;
+let release: () => void = () => {};
+
+beforeAll(async () => {
+  made = await sidecarRunner(db.sql, {
+    JOB_RUNNER_ID: "admin-1",
+    ADMIN_BASIC_USERNAME: "ops",
+    ADMIN_BASIC_PASSWORD: "correct horse battery staple",
+    INTERNAL_SECRET: SECRET,
+  });
+  runner = made.runner;
+  runner.registerJob({ name: "report", schedule: "0 6 * * *", run: (ctx) => ({ params: ctx.params }) });
+  runner.registerJob({
+    name: "failing",
+    schedule: "0 7 * * *",
+    run: () => Promise.reject(new Error("upstream 503")),
+  });
+  runner.registerJob({ name: "idle", schedule: "@yearly", run: () => {} });
+  runner.registerJob({
+    name: "blocking",
+    schedule: "@yearly",
+    run: () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+  });
+  await runner.start();
+  await (await runner.triggerJob("report")).done;
+  await (await runner.triggerJob("failing")).done;
+});
+afterAll(async () => {
+  release();
+  await runner.stop();
+});
+
+const post = (path: string, headers: Record<string, string> = {}, body?: string) =>
+  made.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+
+describe("admin API", () => {
+  it("GET /v1/admin/jobs/status lists every job with the contract's fields", async () => {
+    const res = await made.request("/v1/admin/jobs/status", { headers: ADMIN });
+    expect(res.status).toBe(200);
+    const { jobs } = (await res.json()) as { jobs: Record<string, unknown>[] };
+    const failing = jobs.find((j) => j.name === "failing")!;
+    expect(Object.keys(failing).sort()).toEqual(
+      [
+        "consecutive_failures",
+        "last_error",
+        "last_error_at",
+        "last_heartbeat",
+        "last_success_at",
+        "name",
+        "next_run_at",
+        "paused",
+        "running",
+        "runner_id",
+      ].sort(),
+    );
+    expect(failing).toMatchObject({
+      consecutive_failures: 1,
+      last_error: "upstream 503",
+      runner_id: "admin-1",
+      paused: false,
+      running: 0,
+      last_success_at: null,
+    });
+    expect(failing.next_run_at).toMatch(/T07:00:00.000Z$/);
+    expect(jobs.find((j) => j.name === "report")).toMatchObject({
+      consecutive_failures: 0,
+      last_error: null,
+      last_success_at: expect.any(String),
+    });
+    expect(jobs.find((j) => j.name === "jobs-runner")).toMatchObject({
+      runner_id: "admin-1",
+      next_run_at: null,
+    });
+  });
+
+  it("GET /v1/admin/jobs/:name/runs?limit=N returns the newest runs first", async () => {
+    await (await runner.triggerJob("report", { n: "2" })).done;
+    const res = await made.request("/v1/admin/jobs/report/runs?limit=1", { headers: ADMIN });
+    const body = (await res.json()) as { runs: Record<string, unknown>[] };
+    expect(body.runs).toHaveLength(1);
+    expect(body.runs[0]).toMatchObject({
+      job_name: "report",
+      status: "succeeded",
+      trigger: "manual",
+      params: { n: "2" },
+      result: { params: { n: "2" } },
+    });
+    expect((await made.request("/v1/admin/jobs/report/runs?limit=0", { headers: ADMIN })).status).toBe(400);
+    expect((await made.request("/v1/admin/jobs/nope/runs", { headers: ADMIN })).status).toBe(404);
+  });
+
+  it("refuses missing or wrong credentials with 401 and a Basic challenge", async () => {
+    for (const headers of [
+      {},
+      basic("ops", "wrong"),
+      basic("root", "correct horse battery staple"),
+      { authorization: "Bearer x" },
+      { authorization: "Basic !!!" },
+    ]) {
+      const res = await made.request("/v1/admin/jobs/status", { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toMatch(/^Basic realm="runner"/);
+    }
+    expect((await made.request("/api/v1/scheduler/jobs")).status).toBe(401);
+  });
+});
+
+describe("POST /v1/jobs/:name/trigger", () => {
+  it("accepts the internal secret or Basic, and refuses anything else", async () => {
+    const ok = await post(
+      "/v1/jobs/report/trigger",
+      { "x-internal-secret": SECRET },
+      JSON.stringify({ params: { day: "mon" } }),
+    );
+    expect(ok.status).toBe(202);
+    const { run_id } = (await ok.json()) as { run_id: string };
+    const [row] = await db.sql`select trigger, params from job_runs where id = ${run_id}`;
+    expect(row).toEqual({ trigger: "http", params: { day: "mon" } });
+    await waitFor(
+      async () => (await db.sql`select status from job_runs where id = ${run_id}`)[0]!.status !== "running",
+    );
+    expect((await post("/v1/jobs/report/trigger", ADMIN)).status).toBe(202);
+    expect((await post("/v1/jobs/report/trigger", { "x-internal-secret": "wrong" })).status).toBe(401);
+    expect((await post("/v1/jobs/report/trigger")).status).toBe(401);
+  });
+
+  it("answers 404 for an unknown job, 400 for a bad body, 409 while a skip-overlap job runs", async () => {
+    expect((await post("/v1/jobs/nope/trigger", { "x-internal-secret": SECRET })).status).toBe(404);
+    expect((await post("/v1/jobs/report/trigger", { "x-internal-secret": SECRET }, "{not json")).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await post(
+          "/v1/jobs/report/trigger",
+          { "x-internal-secret": SECRET },
+          JSON.stringify({ params: { n: 1 } }),
+        )
+      ).status,
+    ).toBe(400);
+    expect((await post("/v1/jobs/blocking/trigger", { "x-internal-secret": SECRET })).status).toBe(202);
+    const conflict = await post("/v1/jobs/blocking/trigger", { "x-internal-secret": SECRET });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toEqual({ error: 'job "blocking" is running and its overlap is skip' });
+    release();
+  });
+
+  it("returns the first run id for a repeated Idempotency-Key", async () => {
+    await waitFor(async () => !(await runner.store!.isRunning("report")));
+    const headers = { "x-internal-secret": SECRET, "idempotency-key": "cloud-scheduler-2026-11-23T06:00" };
+    const first = (await (await post("/v1/jobs/report/trigger", headers)).json()) as { run_id: string };
+    const again = await post("/v1/jobs/report/trigger", headers);
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { run_id: string }).run_id).toBe(first.run_id);
+    const runs =
+      await db.sql`select count(*)::int as n from job_runs where job_name = 'report' and id >= ${first.run_id}`;
+    expect(runs[0]!.n).toBe(1);
+  });
+});
+
+describe("scheduler API", () => {
+  it("lists jobs, triggers one and returns its last result", async () => {
+    const list = (await (await made.request("/api/v1/scheduler/jobs", { headers: ADMIN })).json()) as {
+      jobs: { name: string }[];
+    };
+    expect(list.jobs.map((j) => j.name).sort()).toEqual(["blocking", "failing", "idle", "report"]);
+    await waitFor(async () => !(await runner.store!.isRunning("report")));
+    const trigger = await post("/api/v1/scheduler/jobs/report/trigger", ADMIN);
+    expect(trigger.status).toBe(202);
+    const { run_id } = (await trigger.json()) as { run_id: string };
+    const result = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const res = await made.request("/api/v1/scheduler/jobs/report/last-result", { headers: ADMIN });
+        const body = (await res.json()) as { id: string; status: string };
+        if (body.id === run_id) return body;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error("last result never showed the triggered run");
+    })();
+    expect(result).toMatchObject({ id: run_id, status: "succeeded", job_name: "report" });
+    expect((await made.request("/api/v1/scheduler/jobs/idle/last-result", { headers: ADMIN })).status).toBe(
+      404,
+    );
+    expect((await made.request("/api/v1/scheduler/jobs/nope/last-result", { headers: ADMIN })).status).toBe(
+      404,
+    );
+  });
+});
