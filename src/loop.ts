@@ -22,6 +22,7 @@ export class Loop {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<TickResult> | undefined;
   private stopped = true;
+  private startedAt = Date.now();
   lastTick: TickResult | undefined;
   lastOkAt: Date | undefined;
 
@@ -35,6 +36,7 @@ export class Loop {
   /** Starts ticking; the first tick runs at once. */
   start(): void {
     this.stopped = false;
+    this.startedAt = Date.now();
     void this.tickAndRearm();
   }
 
@@ -56,8 +58,8 @@ export class Loop {
 
   /** The loop is stalled when no tick has completed for two intervals. */
   isStalled(now = Date.now()): boolean {
-    const last = this.lastTick?.at.getTime();
-    return last === undefined || now - last > 2 * this.intervalMs + 5000;
+    const last = this.lastTick?.at.getTime() ?? this.startedAt;
+    return now - last > 2 * this.intervalMs + 5000;
   }
 
   private async tickAndRearm(): Promise<void> {

@@ -62,7 +62,8 @@ async function dispatch(routes: Route[], req: IncomingMessage): Promise<Reply> {
  * socket: headers within 5 s, the whole request within 10 s.
  */
 export function createHttpServer(routes: Route[], log: Logger): Server {
-  const server = createServer(async (req, res) => {
+  // Timeouts are enforced by a sweep; Node's default sweep runs every 30 s.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, async (req, res) => {
     const started = performance.now();
     let reply: Reply;
     try {
@@ -96,9 +97,10 @@ export function createHttpServer(routes: Route[], log: Logger): Server {
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5000;
   server.maxHeadersCount = 100;
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-    else socket.destroy();
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
 }

@@ -1,17 +1,25 @@
-import pino from "pino";
 import type { Sql } from "postgres";
 import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
 import { Runner } from "../../src/runner.js";
 
 /** A runner on the test's schema, logging into an array so tests can read (and grep) its lines. */
 export function testRunner(sql: Sql, env: Record<string, string> = {}) {
   const lines: string[] = [];
-  const log = pino({ level: "debug" }, { write: (line: string) => lines.push(line) });
   const config = loadConfig({
     JOB_RUNNER_ID: "test-runner",
     SHUTDOWN_GRACE_SECONDS: "2",
     HTTP_PORT: "0",
+    LOG_LEVEL: "debug",
     ...env,
+  });
+  // The product's own logger, redaction included, writing into an array.
+  const destination = { write: (line: string) => void lines.push(line) };
+  const log = createLogger({
+    level: config.logLevel,
+    format: "json",
+    runnerId: config.runnerId,
+    destination,
   });
   const runner = new Runner({ config, sql, log });
   return { runner, lines, config };

@@ -1,0 +1,127 @@
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/errors.js";
+import { startSidecar } from "../../src/sidecar.js";
+import { testDatabase } from "../helpers/db.js";
+import { basic, sidecarRunner } from "../helpers/http.js";
+import { testRunner } from "../helpers/runner.js";
+
+const db = await testDatabase("security");
+const PASSWORD = "pa55-word-9c1e";
+const SECRET = "x-secret-44d0b";
+
+describe("production without credentials", () => {
+  it("answers 503 before comparing anything", async () => {
+    const made = await sidecarRunner(db.sql, { RUNNER_ENV: "production" });
+    made.runner.registerJob({ name: "job", schedule: "@yearly", run: () => {} });
+    await made.runner.start();
+    try {
+      for (const [method, path] of [
+        ["GET", "/v1/admin/jobs/status"],
+        ["GET", "/api/v1/scheduler/jobs"],
+        ["POST", "/v1/jobs/job/trigger"],
+      ] as const) {
+        const res = await made.request(path, { method, headers: basic("any", "thing") });
+        expect(res.status).toBe(503);
+      }
+      expect((await made.request("/readyz")).status).toBe(200);
+      expect((await made.request("/metrics")).status).toBe(200);
+    } finally {
+      await made.runner.stop();
+    }
+  });
+});
+
+describe("bad input and secrets", () => {
+  let made: Awaited<ReturnType<typeof sidecarRunner>>;
+  beforeAll(async () => {
+    made = await sidecarRunner(db.sql, {
+      ADMIN_BASIC_USERNAME: "ops",
+      ADMIN_BASIC_PASSWORD: PASSWORD,
+      INTERNAL_SECRET: SECRET,
+      LOG_LEVEL: "debug",
+    });
+    made.runner.registerJob({ name: "echo", schedule: "@yearly", run: () => "ok" });
+    made.runner.registerJob({
+      name: "leaky",
+      schedule: "@yearly",
+      run: () => {
+        throw new Error(`could not log in with ${PASSWORD}`);
+      },
+    });
+    await made.runner.start();
+  });
+  afterAll(() => made.runner.stop());
+
+  it("answers 413 to a body over 64 KiB, 400 to malformed JSON, 404 and 405", async () => {
+    const big = await made.request("/v1/jobs/echo/trigger", {
+      method: "POST",
+      headers: { "x-internal-secret": SECRET },
+      body: "x".repeat(64 * 1024 + 1),
+    });
+    expect(big.status).toBe(413);
+    const bad = await made.request("/v1/jobs/echo/trigger", {
+      method: "POST",
+      headers: { "x-internal-secret": SECRET },
+      body: "{",
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^malformed JSON body/);
+    expect((await made.request("/no/such/path")).status).toBe(404);
+    const wrongMethod = await made.request("/metrics", { method: "POST" });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("GET");
+    expect(
+      (await made.request("/v1/admin/jobs/%E0%A4%A/runs", { headers: basic("ops", PASSWORD) })).status,
+    ).toBe(400);
+  });
+
+  it("does not let a trickling client hold the listener", async () => {
+    const socket = connect(made.sidecar.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write("GET /livez HTTP/1.1\r\nHost: x\r\n");
+    // The slow client is still sending headers; others are served meanwhile.
+    for (let i = 0; i < 5; i++) expect((await made.request("/livez")).status).toBe(200);
+    let answer = "";
+    socket.on("data", (chunk) => {
+      answer += chunk;
+    });
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  }, 15_000);
+
+  it("never writes a password, secret or Authorization value to the log", async () => {
+    await made.request("/v1/admin/jobs/status", { headers: basic("ops", PASSWORD) });
+    await made.request("/v1/admin/jobs/status", { headers: basic("ops", `${PASSWORD}-wrong`) });
+    await made.request("/v1/jobs/echo/trigger", { method: "POST", headers: { "x-internal-secret": SECRET } });
+    await made.request("/v1/jobs/echo/trigger", {
+      method: "POST",
+      headers: { "x-internal-secret": `${SECRET}x` },
+    });
+    await (await made.runner.triggerJob("leaky")).done;
+    made.runner.log.info(
+      { headers: { authorization: basic("ops", PASSWORD).authorization, "x-internal-secret": SECRET } },
+      "a careless line",
+    );
+    made.runner.log.flush();
+    const log = made.lines.join("");
+    expect(log).toContain("could not log in with [REDACTED]");
+    expect(log).toContain("[REDACTED]");
+    for (const secret of [PASSWORD, SECRET, Buffer.from(`ops:${PASSWORD}`).toString("base64")])
+      expect(log).not.toContain(secret);
+  });
+});
+
+describe("listening", () => {
+  it("names the port when it is already in use", async () => {
+    const first = await sidecarRunner(db.sql);
+    const second = testRunner(db.sql, { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(first.sidecar.port) });
+    await expect(startSidecar(second.runner)).rejects.toThrow(ConfigError);
+    await expect(
+      startSidecar(
+        testRunner(db.sql, { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(first.sidecar.port) }).runner,
+      ),
+    ).rejects.toThrow(`HTTP_PORT: port ${first.sidecar.port} on 127.0.0.1 is already in use`);
+    await first.sidecar.close();
+  });
+});
