@@ -125,7 +125,9 @@ describe("runner CLI (real processes)", () => {
     });
     expect(result.code).toBe(3);
     const final = result.stderr.split("\n").filter((line) => line.startsWith("runner: "));
-    expect(final).toEqual([expect.stringMatching(/^runner: database 127\.0\.0\.1:1\/app unreachable for 2s: /)]);
+    expect(final).toEqual([
+      expect.stringMatching(/^runner: database 127\.0\.0\.1:1\/app unreachable for 2s: /),
+    ]);
     // The retries were logged (to stderr, since only the daemon logs to stdout).
     expect(result.stderr).toContain('"msg":"database unreachable');
     expect(result.stdout + result.stderr).not.toContain("s3cr3t-pw");
