@@ -1,11 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { wireNotifications } from "./alerts.js";
+import { syncDefinitions } from "./definitions.js";
 import { ConfigError } from "./errors.js";
 import { adminRuns, adminStatus } from "./http/admin.js";
 import { requireAdmin, requireTrigger } from "./http/auth.js";
 import { databaseProbe, livez, readyz } from "./http/health.js";
 
-import { lastResult, listJobs } from "./http/scheduler-api.js";
+import { deleteJob, lastResult, listJobs, registerJob } from "./http/scheduler-api.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { triggerJob } from "./http/trigger.js";
 import { registerSecret } from "./log.js";
@@ -36,6 +37,8 @@ export async function startSidecar(
   const metrics = createMetrics(runner, cache);
   const notifications = wireNotifications(runner, config, metrics, log);
   runner.addLoopStep({ name: "state cache", run: () => cache.refresh(runner.store!) });
+  const sync = syncDefinitions(runner);
+  runner.addLoopStep({ name: "job definitions", run: sync });
   const probe = databaseProbe(() => runner.store?.sql);
   const admin =
     (handler: Route["handle"]): Route["handle"] =>
@@ -77,6 +80,16 @@ export async function startSidecar(
       method: "GET",
       path: new RegExp(`^/api/v1/scheduler/jobs/${NAME}/last-result$`),
       handle: admin((_req, p) => lastResult(runner, p.name!)),
+    },
+    {
+      method: "POST",
+      path: /^\/api\/v1\/scheduler\/jobs$/,
+      handle: admin((req) => registerJob(runner, req, sync)),
+    },
+    {
+      method: "DELETE",
+      path: new RegExp(`^/api/v1/scheduler/jobs/${NAME}$`),
+      handle: admin((_req, p) => deleteJob(runner, p.name!)),
     },
     ...extraRoutes(runner),
   ];

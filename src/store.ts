@@ -355,4 +355,27 @@ export class Store {
     >`select run_id::text from job_triggers where id = ${triggerId}`;
     return row?.run_id ?? null;
   }
+
+  /** Persist a job registered over HTTP; false when a live definition of that name exists. */
+  async saveDefinition(name: string, definition: unknown): Promise<boolean> {
+    const rows = await this.sql`
+      insert into job_definitions (name, definition) values (${name}, ${this.sql.json(definition as never)})
+      on conflict (name) do update set definition = excluded.definition, created_at = now(), deleted_at = null
+        where job_definitions.deleted_at is not null
+      returning name`;
+    return rows.length === 1;
+  }
+
+  /** Mark a definition deleted, so every replica drops the job at its next loop. */
+  async deleteDefinition(name: string): Promise<boolean> {
+    const rows = await this
+      .sql`update job_definitions set deleted_at = now() where name = ${name} and deleted_at is null returning name`;
+    return rows.length === 1;
+  }
+
+  async definitions(): Promise<
+    { name: string; definition: unknown; created_at: Date; deleted_at: Date | null }[]
+  > {
+    return this.sql`select name, definition, created_at, deleted_at from job_definitions order by name`;
+  }
 }

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from "node:http";
+import { API_SOURCE, parseApiDefinition } from "../definitions.js";
 import type { Runner } from "../runner.js";
-import { HttpError, json, type Reply } from "./respond.js";
+import { HttpError, json, type Reply, readJson } from "./respond.js";
 
 /** GET /api/v1/scheduler/jobs: every registered job with its next run. */
 export function listJobs(runner: Runner): Reply {
@@ -12,4 +14,44 @@ export async function lastResult(runner: Runner, name: string): Promise<Reply> {
   const run = await runner.getLastExecutionResult(name);
   if (!run) throw new HttpError(404, `job "${name}" has no finished run yet`);
   return json(200, run);
+}
+
+/**
+ * POST /api/v1/scheduler/jobs: register an http job at run time (the jobs-file shape as JSON),
+ * persisted in job_definitions so every replica schedules it within one loop and after restarts.
+ */
+export async function registerJob(
+  runner: Runner,
+  req: IncomingMessage,
+  sync: () => Promise<void>,
+): Promise<Reply> {
+  const body = await readJson(req);
+  const parsed = parseApiDefinition(body);
+  if (!parsed.job) throw new HttpError(400, parsed.problems.join("; "));
+  const { name } = parsed.job;
+  if (runner.registry.has(name)) throw new HttpError(409, `job "${name}" already exists`);
+  if (!(await runner.store!.saveDefinition(name, body)))
+    throw new HttpError(409, `job "${name}" already exists`);
+  await sync();
+  const view = runner.listScheduledJobs().find((job) => job.name === name);
+  return json(201, { job: view ?? { name } });
+}
+
+/**
+ * DELETE /api/v1/scheduler/jobs/:jobName: cancel running runs here and deregister. A job
+ * registered over HTTP is deleted for every replica; one from a file or code only until this
+ * process restarts, and the answer says so.
+ */
+export async function deleteJob(runner: Runner, name: string): Promise<Reply> {
+  const job = runner.registry.get(name);
+  if (!job) throw new HttpError(404, `unknown job "${name}"`);
+  const persisted = job.source === API_SOURCE && (await runner.store!.deleteDefinition(name));
+  runner.cancelJob(name);
+  return json(200, {
+    deleted: name,
+    persisted,
+    note: persisted
+      ? "deleted for every replica"
+      : `defined in ${job.source}: removed from this runner until it restarts; remove it from its source to delete it for good`,
+  });
 }
