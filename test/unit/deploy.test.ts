@@ -17,7 +17,7 @@ const knownVariables = new Set(
 type Container = {
   args?: string[];
   ports?: { name: string; containerPort: number }[];
-  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string } } }[];
   readinessProbe?: { httpGet: { path: string; port: string } };
   livenessProbe?: { httpGet: { path: string; port: string } };
 };
