@@ -7,6 +7,7 @@ import { requireAdmin, requireTrigger } from "./http/auth.js";
 import { databaseProbe, livez, readyz } from "./http/health.js";
 
 import { deleteJob, lastResult, listJobs, registerJob } from "./http/scheduler-api.js";
+import { statusPage, triggerFromPage } from "./http/status-page.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { triggerJob } from "./http/trigger.js";
 import { registerSecret } from "./log.js";
@@ -90,6 +91,21 @@ export async function startSidecar(
       method: "DELETE",
       path: new RegExp(`^/api/v1/scheduler/jobs/${NAME}$`),
       handle: admin((_req, p) => deleteJob(runner, p.name!)),
+    },
+    {
+      method: "GET",
+      path: /^\/$/,
+      handle: admin((_req, _p, q) =>
+        statusPage(
+          runner,
+          q.get("triggered") ? `Started ${q.get("triggered")} (run ${q.get("run")})` : undefined,
+        ),
+      ),
+    },
+    {
+      method: "POST",
+      path: new RegExp(`^/ui/jobs/${NAME}/trigger$`),
+      handle: admin((req, p) => triggerFromPage(runner, p.name!, req)),
     },
     ...extraRoutes(runner),
   ];

@@ -378,4 +378,16 @@ export class Store {
   > {
     return this.sql`select name, definition, created_at, deleted_at from job_definitions order by name`;
   }
+
+  /** The newest `perJob` runs of every job, for the status page's bars. */
+  async recentRuns(
+    perJob: number,
+  ): Promise<Pick<RunRow, "job_name" | "status" | "started_at" | "duration_ms">[]> {
+    return this.sql`
+      select job_name, status, started_at, duration_ms from (
+        select job_name, status, started_at, duration_ms,
+          row_number() over (partition by job_name order by started_at desc, id desc) as n
+        from job_runs
+      ) r where n <= ${perJob} order by job_name, started_at`;
+  }
 }

@@ -1,0 +1,118 @@
+import type { IncomingMessage } from "node:http";
+import type { Runner } from "../runner.js";
+import { jobStatus } from "../status.js";
+import type { RunRow } from "../store.js";
+import { HttpError, type Reply } from "./respond.js";
+
+const COLORS: Record<string, string> = {
+  succeeded: "#2e7d32",
+  failed: "#c62828",
+  timed_out: "#ef6c00",
+  abandoned: "#6a1b9a",
+  interrupted: "#757575",
+  skipped: "#bdbdbd",
+  running: "#1565c0",
+};
+
+const escape = (text: unknown) =>
+  String(text ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+
+const when = (iso: string | Date | null | undefined) =>
+  iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 19) : "–";
+
+type Bar = Pick<RunRow, "status" | "started_at" | "duration_ms">;
+
+/** The last runs' durations as bars, tallest = slowest, coloured by status; no script, no library. */
+function bars(runs: Bar[]): string {
+  if (runs.length === 0) return '<span class="muted">no runs yet</span>';
+  const width = 6;
+  const max = Math.max(1, ...runs.map((r) => r.duration_ms ?? 0));
+  const rects = runs
+    .map((run, i) => {
+      const height = Math.max(2, Math.round(((run.duration_ms ?? 0) / max) * 28));
+      const title = `${when(run.started_at)} ${run.status} ${run.duration_ms ?? "?"} ms`;
+      return `<rect x="${i * (width + 2)}" y="${30 - height}" width="${width}" height="${height}" fill="${COLORS[run.status] ?? "#000"}"><title>${escape(title)}</title></rect>`;
+    })
+    .join("");
+  return `<svg width="${runs.length * (width + 2)}" height="30" role="img" aria-label="last ${runs.length} runs">${rects}</svg>`;
+}
+
+/**
+ * GET /: every job with its schedule, next run, last status, failures, the last 20 runs as bars,
+ * and a trigger button. Server-rendered, no build step, no third-party script; refreshes itself.
+ */
+export async function statusPage(runner: Runner, notice?: string): Promise<Reply> {
+  const store = runner.store;
+  if (!store) throw new HttpError(503, "not connected to the database yet");
+  const [states, recent] = await Promise.all([
+    jobStatus(store, runner.registry, (n) => runner.scheduler.nextRunAt(n)),
+    store.recentRuns(20),
+  ]);
+  const byJob = new Map<string, Bar[]>();
+  for (const run of recent) byJob.set(run.job_name, [...(byJob.get(run.job_name) ?? []), run]);
+  const rows = runner.registry
+    .list()
+    .map((job) => {
+      const state = states.find((s) => s.name === job.name);
+      const runs = byJob.get(job.name) ?? [];
+      const last = [...runs].reverse().find((r) => r.status !== "running");
+      return `<tr data-job="${escape(job.name)}">
+  <td><strong>${escape(job.name)}</strong><div class="muted">${escape(job.description)}</div></td>
+  <td><code>${escape(job.schedule)}</code> <span class="muted">${escape(job.timezone)}</span></td>
+  <td>${when(state?.next_run_at)}</td>
+  <td class="status-${escape(last?.status ?? "none")}">${escape(last?.status ?? "–")}<div class="muted">${when(last?.started_at)}</div></td>
+  <td>${state?.consecutive_failures ?? 0}${state?.paused ? ' <span class="muted">paused</span>' : ""}</td>
+  <td class="runs">${bars(runs)}</td>
+  <td><form method="post" action="/ui/jobs/${encodeURIComponent(job.name)}/trigger"><button type="submit">Run now</button></form></td>
+</tr>`;
+    })
+    .join("\n");
+  const beat = runner.lastHeartbeatAt;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>runner · ${escape(runner.config.runnerId)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #eee;vertical-align:top}th{font-weight:600;background:#fafafa}
+.muted{color:#777;font-size:12px}.status-succeeded{color:#2e7d32}.status-failed,.status-abandoned{color:#c62828}
+.status-timed_out{color:#ef6c00}.notice{background:#e3f2fd;padding:.5rem .8rem;margin-bottom:1rem}button{cursor:pointer}
+</style></head><body>
+<h1>runner <span class="muted">${escape(runner.config.runnerId)} · ${escape(runner.state)} · heartbeat ${when(beat)}</span></h1>
+${notice ? `<p class="notice" role="status">${escape(notice)}</p>` : ""}
+<table><thead><tr><th>Job</th><th>Schedule</th><th>Next run</th><th>Last run</th><th>Failures</th><th>Last 20 runs</th><th></th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></body></html>`;
+  return {
+    status: 200,
+    raw: true,
+    body: html,
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    },
+  };
+}
+
+/**
+ * POST /ui/jobs/:name/trigger from the page's button: run the job, then back to the page.
+ * Cross-origin posts are refused: Basic credentials are sent by the browser automatically.
+ */
+export async function triggerFromPage(runner: Runner, name: string, req: IncomingMessage): Promise<Reply> {
+  const origin = req.headers.origin;
+  if (origin && origin !== "null" && new URL(origin).host !== req.headers.host)
+    throw new HttpError(403, "cross-origin form post refused");
+  const job = runner.registry.get(name);
+  if (!job) throw new HttpError(404, `unknown job "${name}"`);
+  const run = await runner.triggerJob(name, {}, "http");
+  return {
+    status: 303,
+    raw: true,
+    body: "",
+    headers: { location: `/?triggered=${encodeURIComponent(name)}&run=${run.runId}` },
+  };
+}
