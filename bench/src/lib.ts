@@ -1,0 +1,50 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const HERE = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(HERE, "../..");
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Run a compiled worker script (bench/dist/<name>.js) in its own Node process; resolve its JSON line. */
+export function worker<T>(name: string, args: Record<string, unknown>, timeoutMs = 180_000): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", resolve(HERE, `${name}.js`), JSON.stringify(args)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      const line = out
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .at(-1);
+      if (code !== 0 || !line) reject(new Error(`${name} exited ${code}: ${out.slice(-500)}`));
+      else resolvePromise(JSON.parse(line) as T);
+    });
+  });
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Resident set size of this process, in MB. */
+export const rssMb = () => process.memoryUsage().rss / 1048576;
+
+/** Milliseconds until `ms` past the next whole second (fires land on second boundaries). */
+export function untilNextSecond(offsetMs = 0): number {
+  return 1000 - (Date.now() % 1000) + offsetMs;
+}

@@ -1,0 +1,103 @@
+/** Figures that need whole `runner` processes: start and stop, and scale-out across replicas. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { freePort, ROOT, sleep } from "./lib.js";
+import { percentile } from "./stats.js";
+
+const BIN = resolve(ROOT, "bin/runner");
+
+function startRunner(env: Record<string, string>, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [BIN, "run", ...args], {
+    env: {
+      PATH: process.env.PATH,
+      LOG_LEVEL: "warn",
+      RUN_RETENTION_DAYS: "0",
+      HTTP_HOST: "127.0.0.1",
+      ...env,
+    },
+    stdio: "ignore",
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+
+/** Process start to the first /readyz 200, and SIGTERM to exit with nothing running (ms). */
+export async function startStop(url: string, schema: string): Promise<{ startMs: number; stopMs: number }> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = startRunner({ DATABASE_URL: url, DATABASE_SCHEMA: schema, HTTP_PORT: String(port) });
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (performance.now() - started > 30_000) throw new Error("runner never became ready");
+    await sleep(5);
+  }
+  const startMs = performance.now() - started;
+  const stopping = performance.now();
+  child.kill("SIGTERM");
+  await exited(child);
+  return { startMs, stopMs: performance.now() - stopping };
+}
+
+export interface ScaleOut {
+  replicas: number;
+  slots: number;
+  expected: number;
+  duplicates: number;
+  p50: number;
+  p99: number;
+}
+
+/** N per-second jobs for D seconds on R replicas: every slot once, and the claim delay per slot. */
+export async function scaleOut(
+  url: string,
+  schema: string,
+  jobs: number,
+  seconds: number,
+  replicas: number,
+): Promise<ScaleOut> {
+  const dir = mkdtempSync(join(tmpdir(), "runner-bench-"));
+  const module = join(dir, "jobs.mjs");
+  writeFileSync(
+    module,
+    `export default Array.from({ length: ${jobs} }, (_, i) => ({ name: "tick-" + i, schedule: "* * * * * *", catchUp: "none", overlap: "allow", run: () => {} }));\n`,
+  );
+  const children = Array.from({ length: replicas }, (_, i) =>
+    startRunner(
+      { DATABASE_URL: url, DATABASE_SCHEMA: schema, HTTP_PORT: "0", JOB_RUNNER_ID: `replica-${i}` },
+      ["--jobs", module, "--interval", "5"],
+    ),
+  );
+  await sleep(3000);
+  const from = new Date(Math.ceil(Date.now() / 1000) * 1000);
+  await sleep(seconds * 1000);
+  const to = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+  await sleep(1500);
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(children.map(exited));
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+  const rows = await sql<{ delay: number }[]>`
+    select extract(epoch from started_at - scheduled_for) * 1000 as delay from job_runs
+    where scheduled_for between ${from} and ${to} and attempt = 1`;
+  const [dupes] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (select 1 from job_runs where scheduled_for between ${from} and ${to}
+    group by job_name, scheduled_for having count(*) > 1) d`;
+  await sql.end();
+  const delays = rows.map((r) => Number(r.delay));
+  const expected = jobs * ((to.getTime() - from.getTime()) / 1000 + 1);
+  return {
+    replicas,
+    slots: rows.length,
+    expected,
+    duplicates: dupes!.n,
+    p50: percentile(delays, 50),
+    p99: percentile(delays, 99),
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * npm run bench [-- --short]: every figure of the benchmarks issue beside a baseline measured in
+ * the same run, printed as one table and written to bench/RESULTS.md. Each figure is the median of
+ * several runs with its range. --short (or BENCH_SHORT=1) runs tiny sizes in seconds, for CI:
+ * it checks that the suite runs and prints, and asserts no timing.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { startEmbedded } from "../../dist/embedded.js";
+import { HERE, worker } from "./lib.js";
+import { scaleOut, startStop } from "./process-figures.js";
+import { median, percentile, spread } from "./stats.js";
+
+const SHORT = process.argv.includes("--short") || process.env.BENCH_SHORT === "1";
+const size = <T>(full: T, short: T) => (SHORT ? short : full);
+const RUNS = size(3, 1);
+
+interface Row {
+  figure: string;
+  runner: string;
+  baseline: string;
+  target: string;
+  met: boolean | undefined;
+}
+const rows: Row[] = [];
+const schema = (name: string) => `bench_${name}_${randomBytes(3).toString("hex")}`;
+const repeat = async <T>(n: number, fn: () => Promise<T>) => {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+};
+
+interface Fire {
+  first: number[];
+  last: number[];
+  complete: boolean;
+  rssMb: number;
+}
+
+async function fireOne(url: string) {
+  const fires = size(30, 3);
+  const runs = await repeat(RUNS, () =>
+    Promise.all([
+      worker<Fire>("worker-fire", { mode: "runner", jobs: 1, fires, url, schema: schema("fire") }),
+      worker<Fire>("worker-fire", { mode: "croner", jobs: 1, fires }),
+      worker<Fire>("worker-fire", { mode: "timeout", jobs: 1, fires }),
+    ]),
+  );
+  const p = (i: number, q: number) => runs.map((r) => percentile(r[i]!.first, q));
+  const p50 = p(0, 50);
+  const p99 = p(0, 99);
+  rows.push({
+    figure: "fire delay, one job (ms)",
+    runner: `p50 ${spread(p50, 2)}, p99 ${spread(p99, 2)}`,
+    baseline: `setTimeout p50 ${spread(p(2, 50), 2)} p99 ${spread(p(2, 99), 2)}; croner p50 ${spread(p(1, 50), 2)} p99 ${spread(p(1, 99), 2)}`,
+    target: "p50 ≤ 2.5, p99 ≤ 6",
+    met: median(p50) <= 2.5 && median(p99) <= 6,
+  });
+}
+
+async function fanOut(url: string, jobs: number, lastTarget: number, rssTarget: number) {
+  const fires = size(3, 2);
+  const runner = await repeat(RUNS, () =>
+    worker<Fire>("worker-fire", { mode: "runner", jobs, fires, url, schema: schema("fan") }),
+  );
+  const croner = await repeat(RUNS, () => worker<Fire>("worker-fire", { mode: "croner", jobs, fires }));
+  const last = runner.map((r) => median(r.last));
+  const complete = runner.every((r) => r.complete);
+  const rss = runner.map((r) => r.rssMb);
+  rows.push({
+    figure: `fire delay, fan-out ${jobs} (last start ms; RSS MB)`,
+    runner: `${spread(last)}; every fire: ${complete ? "yes" : "NO"}; RSS ${spread(rss, 0)}`,
+    baseline: `croner ${spread(croner.map((r) => median(r.last)))}; every fire: ${croner.every((r) => r.complete) ? "yes" : "no"}; RSS ${spread(
+      croner.map((r) => r.rssMb),
+      0,
+    )}`,
+    target: `last ≤ ${lastTarget} ms, every fire${rssTarget ? `, RSS ≤ ${rssTarget} MB` : ""}`,
+    met: median(last) <= lastTarget && complete && (!rssTarget || median(rss) <= rssTarget),
+  });
+}
+
+async function bookkeeping(url: string) {
+  const args = { seconds: size(5, 1), concurrency: 32, url };
+  const runner = await repeat(RUNS, () =>
+    worker<{ perSecond: number }>("worker-bookkeeping", { ...args, mode: "runner", schema: schema("book") }),
+  );
+  const raw = await repeat(RUNS, () =>
+    worker<{ perSecond: number }>("worker-bookkeeping", { ...args, mode: "raw", schema: schema("raw") }),
+  );
+  const r = median(runner.map((x) => x.perSecond));
+  const b = median(raw.map((x) => x.perSecond));
+  rows.push({
+    figure: "bookkeeping (runs recorded per second)",
+    runner: `${spread(
+      runner.map((x) => x.perSecond),
+      0,
+    )} = ${((r / b) * 100).toFixed(0)}% of raw`,
+    baseline: `raw INSERT+UPDATE ${spread(
+      raw.map((x) => x.perSecond),
+      0,
+    )}`,
+    target: "≥ 50% of raw and ≥ 2,000/s",
+    met: r >= b / 2 && r >= 2000,
+  });
+}
+
+async function idle(url: string) {
+  const seconds = size(60, 3);
+  const sizes = size([1000, 10_000], [100]);
+  type Idle = { cpuPercent: number; rssMb: number };
+  const [empty, ...measured] = await Promise.all([
+    worker<Idle>("worker-idle", { mode: "empty", jobs: 0, seconds }),
+    ...sizes.map((jobs) =>
+      worker<Idle>("worker-idle", { mode: "runner", jobs, seconds, url, schema: schema("idle") }),
+    ),
+  ]);
+  sizes.forEach((jobs, i) => {
+    const m = measured[i]!;
+    const rssTarget = jobs >= 10_000 ? 150 : 90;
+    rows.push({
+      figure: `idle cost, ${jobs} daily jobs (CPU % of a core; RSS MB)`,
+      runner: `${m.cpuPercent.toFixed(2)}%; ${m.rssMb.toFixed(0)} MB`,
+      baseline: `empty Node ${empty!.cpuPercent.toFixed(2)}%; ${empty!.rssMb.toFixed(0)} MB`,
+      target: `CPU ≤ 0.5%, RSS ≤ ${rssTarget} MB`,
+      met: m.cpuPercent <= 0.5 && m.rssMb <= rssTarget,
+    });
+  });
+}
+
+async function startAndStop(url: string) {
+  const s = schema("start");
+  await startStop(url, s); // the first start migrates the schema; measure warm starts
+  const runs = await repeat(size(5, 1), () => startStop(url, s));
+  const start = runs.map((r) => r.startMs);
+  const stop = runs.map((r) => r.stopMs);
+  rows.push({
+    figure: "start to /readyz 200; SIGTERM to exit (ms)",
+    runner: `${spread(start, 0)}; ${spread(stop, 0)}`,
+    baseline: "—",
+    target: "≤ 1,500; ≤ 300",
+    met: median(start) <= 1500 && median(stop) <= 300,
+  });
+}
+
+async function scrape(url: string) {
+  type Timing = { p50: number; p99: number; bytes: number };
+  const jobs = size(1000, 50);
+  const runs = await repeat(RUNS, () =>
+    worker<{ metrics: Timing; livez: Timing }>("worker-scrape", {
+      jobs,
+      requests: size(200, 20),
+      url,
+      schema: schema("scrape"),
+    }),
+  );
+  const p99 = runs.map((r) => r.metrics.p99);
+  rows.push({
+    figure: `scrape /metrics, ${jobs} jobs (ms)`,
+    runner: `p50 ${spread(
+      runs.map((r) => r.metrics.p50),
+      2,
+    )}, p99 ${spread(p99, 2)}; ${(runs[0]!.metrics.bytes / 1024).toFixed(0)} KiB`,
+    baseline: `/livez p50 ${spread(
+      runs.map((r) => r.livez.p50),
+      2,
+    )}, p99 ${spread(
+      runs.map((r) => r.livez.p99),
+      2,
+    )}`,
+    target: "p99 ≤ 25 ms",
+    met: median(p99) <= 25,
+  });
+}
+
+async function scale(url: string) {
+  const jobs = size(1000, 50);
+  const seconds = size(30, 3);
+  const one = await scaleOut(url, schema("scale1"), jobs, seconds, 1);
+  const three = await scaleOut(url, schema("scale3"), jobs, seconds, 3);
+  const once = (s: typeof one) => s.duplicates === 0 && s.slots === s.expected;
+  rows.push({
+    figure: `scale-out, ${jobs} per-second jobs for ${seconds} s (claim delay ms)`,
+    runner: `3 replicas: p50 ${three.p50.toFixed(1)}, p99 ${three.p99.toFixed(1)}; slots ${three.slots}/${three.expected}, duplicates ${three.duplicates}`,
+    baseline: `1 replica: p50 ${one.p50.toFixed(1)}, p99 ${one.p99.toFixed(1)}; slots ${one.slots}/${one.expected}, duplicates ${one.duplicates}`,
+    target: "every slot once; p99 on 3 ≤ 2x of 1",
+    met: once(one) && once(three) && three.p99 <= 2 * Math.max(one.p99, 1),
+  });
+}
+
+function table(): string {
+  const header = "| figure | runner | baseline (same run) | target | met |\n| --- | --- | --- | --- | --- |";
+  const mark = (m: boolean | undefined) => (m === undefined ? "—" : m ? "yes" : "**no**");
+  return [
+    header,
+    ...rows.map((r) => `| ${r.figure} | ${r.runner} | ${r.baseline} | ${r.target} | ${mark(r.met)} |`),
+  ].join("\n");
+}
+
+async function main() {
+  let url = process.env.BENCH_DATABASE_URL;
+  let stopEmbedded = async () => {};
+  if (!url) {
+    const dir = mkdtempSync(join(tmpdir(), "runner-bench-db-"));
+    // As root the embedded server runs as the postgres user, which must reach this directory.
+    chmodSync(dir, 0o755);
+    const embedded = await startEmbedded(dir);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const [row] = await sql<{ server_version: string }[]>`show server_version`;
+  const pgVersion = row!.server_version;
+  await sql.end();
+  const started = Date.now();
+  const steps: [string, () => Promise<void>][] = [
+    ["fire delay, one job", () => fireOne(url!)],
+    ["fan-out 1,000", () => fanOut(url!, size(1000, 100), 20, 0)],
+    ["fan-out 10,000", () => fanOut(url!, size(10_000, 200), 150, 250)],
+    ["bookkeeping", () => bookkeeping(url!)],
+    ["idle cost", () => idle(url!)],
+    ["start and stop", () => startAndStop(url!)],
+    ["scrape", () => scrape(url!)],
+    ["scale-out", () => scale(url!)],
+  ];
+  for (const [name, step] of steps) {
+    process.stderr.write(`bench: ${name}...\n`);
+    await step();
+  }
+  await stopEmbedded();
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  const about = `${new Date().toISOString().slice(0, 10)}; ${machine}; Node ${process.version}; PostgreSQL ${pgVersion} (${process.env.BENCH_DATABASE_URL ? "BENCH_DATABASE_URL" : "embedded"}); ${SHORT ? "SHORT mode (tiny sizes, figures not meaningful)" : `${RUNS} runs per figure, median (range)`}; ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  const output = `${table()}\n\n${about}\n`;
+  console.log(output);
+  if (!SHORT) {
+    const results = resolve(HERE, "../RESULTS.md");
+    writeFileSync(
+      results,
+      `# Benchmark results\n\nProduced by \`npm run bench\` (bench/src/run.ts). ${about}.\n\n${table()}\n`,
+    );
+  }
+}
+void main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+/**
+ * Idle cost: many jobs on daily schedules with distinct expressions, loop at 60 s, nothing due.
+ * CPU over the idle window (share of one core) and RSS at its end. mode "empty": a Node process
+ * doing nothing, the baseline.
+ */
+import { rssMb } from "./lib.js";
+
+interface Args {
+  mode: "runner" | "empty";
+  jobs: number;
+  seconds: number;
+  url?: string;
+  schema?: string;
+}
+const args = JSON.parse(process.argv[2]!) as Args;
+
+async function main() {
+  let stop = async () => {};
+  if (args.mode === "runner") {
+    // Imported here, so the "empty" baseline process loads nothing of runner's.
+    const { default: pino } = await import("pino");
+    const { loadConfig } = await import("../../dist/config.js");
+    const { createPool } = await import("../../dist/db.js");
+    const { migrate } = await import("../../dist/migrate.js");
+    const { Runner } = await import("../../dist/runner.js");
+    const sql = createPool(args.url!, args.schema!, 10);
+    await migrate(sql, args.schema!);
+    const config = loadConfig({
+      DATABASE_SCHEMA: args.schema!,
+      JOB_RUNNER_ID: "idle",
+      RUN_RETENTION_DAYS: "0",
+      JOB_LOOP_INTERVAL_SECONDS: "60",
+    });
+    const runner = new Runner({ config, sql, log: pino({ level: "silent" }) });
+    // Distinct daily expressions, none due in the next hours: minute and hour spread away from now.
+    const hour = (new Date().getUTCHours() + 6) % 24;
+    for (let i = 0; i < args.jobs; i++) {
+      const h = (hour + (Math.floor(i / 60) % 12)) % 24;
+      runner.registerJob({
+        name: `daily-${i}`,
+        schedule: `${i % 60} ${h} ${1 + (Math.floor(i / 720) % 28)} * *`,
+        catchUp: "none",
+        run: () => {},
+      });
+    }
+    await runner.start();
+    stop = async () => {
+      await runner.stop();
+      await sql.end();
+    };
+  }
+  // Let start-up garbage go before measuring the steady state.
+  await new Promise((r) => setTimeout(r, 2000));
+  (globalThis as { gc?: () => void }).gc?.();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, args.seconds * 1000));
+  const used = process.cpuUsage(cpu);
+  const cpuPercent = ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
+  const rss = rssMb();
+  await stop();
+  console.log(JSON.stringify({ cpuPercent, rssMb: rss }));
+  process.exit(0);
+}
+void main();

@@ -1,0 +1,54 @@
+/** GET /metrics with many jobs, against GET /livez on the same listener. */
+import pino from "pino";
+import { loadConfig } from "../../dist/config.js";
+import { createPool } from "../../dist/db.js";
+import { migrate } from "../../dist/migrate.js";
+import { Runner } from "../../dist/runner.js";
+import { startSidecar } from "../../dist/sidecar.js";
+import { percentile } from "./stats.js";
+
+interface Args {
+  jobs: number;
+  requests: number;
+  url: string;
+  schema: string;
+}
+const args = JSON.parse(process.argv[2]!) as Args;
+
+async function main() {
+  const sql = createPool(args.url, args.schema, 10);
+  await migrate(sql, args.schema);
+  const config = loadConfig({
+    DATABASE_SCHEMA: args.schema,
+    JOB_RUNNER_ID: "scrape",
+    HTTP_HOST: "127.0.0.1",
+    HTTP_PORT: "0",
+    RUN_RETENTION_DAYS: "0",
+  });
+  const runner = new Runner({ config, sql, log: pino({ level: "silent" }) });
+  for (let i = 0; i < args.jobs; i++)
+    runner.registerJob({ name: `job-${i}`, schedule: "@yearly", run: () => {} });
+  const sidecar = await startSidecar(runner);
+  await runner.start();
+  // Give every job some history so histograms and counters are populated, as in production.
+  await Promise.all(runner.registry.names().map(async (name) => (await runner.triggerJob(name)).done));
+  const time = async (path: string) => {
+    const samples: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < args.requests; i++) {
+      const started = performance.now();
+      const res = await fetch(`http://127.0.0.1:${sidecar.port}${path}`);
+      bytes = (await res.arrayBuffer()).byteLength;
+      samples.push(performance.now() - started);
+    }
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), bytes };
+  };
+  await time("/metrics");
+  const metrics = await time("/metrics");
+  const livez = await time("/livez");
+  await runner.stop();
+  await sql.end();
+  console.log(JSON.stringify({ metrics, livez }));
+  process.exit(0);
+}
+void main();
