@@ -14,7 +14,7 @@ const COLORS: Record<string, string> = {
   running: "#1565c0",
 };
 
-const escape = (text: unknown) =>
+const escapeHtml = (text: unknown) =>
   String(text ?? "").replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
@@ -34,7 +34,7 @@ function bars(runs: Bar[]): string {
     .map((run, i) => {
       const height = Math.max(2, Math.round(((run.duration_ms ?? 0) / max) * 28));
       const title = `${when(run.started_at)} ${run.status} ${run.duration_ms ?? "?"} ms`;
-      return `<rect x="${i * (width + 2)}" y="${30 - height}" width="${width}" height="${height}" fill="${COLORS[run.status] ?? "#000"}"><title>${escape(title)}</title></rect>`;
+      return `<rect x="${i * (width + 2)}" y="${30 - height}" width="${width}" height="${height}" fill="${COLORS[run.status] ?? "#000"}"><title>${escapeHtml(title)}</title></rect>`;
     })
     .join("");
   return `<svg width="${runs.length * (width + 2)}" height="30" role="img" aria-label="last ${runs.length} runs">${rects}</svg>`;
@@ -59,11 +59,11 @@ export async function statusPage(runner: Runner, notice?: string): Promise<Reply
       const state = states.find((s) => s.name === job.name);
       const runs = byJob.get(job.name) ?? [];
       const last = [...runs].reverse().find((r) => r.status !== "running");
-      return `<tr data-job="${escape(job.name)}">
-  <td><strong>${escape(job.name)}</strong><div class="muted">${escape(job.description)}</div></td>
-  <td><code>${escape(job.schedule)}</code> <span class="muted">${escape(job.timezone)}</span></td>
+      return `<tr data-job="${escapeHtml(job.name)}">
+  <td><strong>${escapeHtml(job.name)}</strong><div class="muted">${escapeHtml(job.description)}</div></td>
+  <td><code>${escapeHtml(job.schedule)}</code> <span class="muted">${escapeHtml(job.timezone)}</span></td>
   <td>${when(state?.next_run_at)}</td>
-  <td class="status-${escape(last?.status ?? "none")}">${escape(last?.status ?? "–")}<div class="muted">${when(last?.started_at)}</div></td>
+  <td class="status-${escapeHtml(last?.status ?? "none")}">${escapeHtml(last?.status ?? "–")}<div class="muted">${when(last?.started_at)}</div></td>
   <td>${state?.consecutive_failures ?? 0}${state?.paused ? ' <span class="muted">paused</span>' : ""}</td>
   <td class="runs">${bars(runs)}</td>
   <td><form method="post" action="/ui/jobs/${encodeURIComponent(job.name)}/trigger"><button type="submit">Run now</button></form></td>
@@ -74,15 +74,15 @@ export async function statusPage(runner: Runner, notice?: string): Promise<Reply
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>runner · ${escape(runner.config.runnerId)}</title>
+<title>runner · ${escapeHtml(runner.config.runnerId)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #eee;vertical-align:top}th{font-weight:600;background:#fafafa}
 .muted{color:#777;font-size:12px}.status-succeeded{color:#2e7d32}.status-failed,.status-abandoned{color:#c62828}
 .status-timed_out{color:#ef6c00}.notice{background:#e3f2fd;padding:.5rem .8rem;margin-bottom:1rem}button{cursor:pointer}
 </style></head><body>
-<h1>runner <span class="muted">${escape(runner.config.runnerId)} · ${escape(runner.state)} · heartbeat ${when(beat)}</span></h1>
-${notice ? `<p class="notice" role="status">${escape(notice)}</p>` : ""}
+<h1>runner <span class="muted">${escapeHtml(runner.config.runnerId)} · ${escapeHtml(runner.state)} · heartbeat ${when(beat)}</span></h1>
+${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ""}
 <table><thead><tr><th>Job</th><th>Schedule</th><th>Next run</th><th>Last run</th><th>Failures</th><th>Last 20 runs</th><th></th></tr></thead>
 <tbody>
 ${rows}
