@@ -40,11 +40,11 @@ export async function deliver(
   return false;
 }
 
-/** Scheme, host and path only: query strings and user info often carry tokens. */
+/** Scheme and host only: paths (Healthchecks.io UUIDs), queries and user info carry tokens. */
 function safeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+    return `${parsed.protocol}//${parsed.host}`;
   } catch {
     return "(invalid url)";
   }
