@@ -67,6 +67,7 @@ export class Runner {
   private readonly ownSql: Sql | undefined;
   private readonly tickListeners: ((tick: TickResult) => void)[] = [];
   private readonly stopHooks: (() => Promise<void>)[] = [];
+  private readonly startHooks: (() => Promise<void>)[] = [];
   private readonly extraSteps: LoopStep[] = [];
 
   constructor(options: RunnerOptions = {}) {
@@ -150,6 +151,10 @@ export class Runner {
     if (this.state !== "new") throw new Error(`runner cannot start: it is ${this.state}`);
     this.state = "starting";
     const store = await this.connect();
+    for (const hook of this.startHooks)
+      await hook().catch((error) =>
+        this.log.warn({ err: error }, "start hook failed: %s", errorMessage(error)),
+      );
     const jobs = this.registry.list();
     const known = await store.registerJobs(jobs.map((job) => job.name));
     this.loop = new Loop(this.config.intervalSeconds * 1000, this.loopSteps(), this.log, (tick) => {
@@ -195,6 +200,14 @@ export class Runner {
   /** Add a step to every loop tick (before start): e.g. syncing jobs registered over HTTP. */
   addLoopStep(step: LoopStep): void {
     this.extraSteps.push(step);
+  }
+
+  /**
+   * Called in start() once the database is open, before jobs are scheduled: jobs added here (those
+   * stored in the database) are caught up after downtime like the others. A failure is logged.
+   */
+  onStart(hook: () => Promise<void>): void {
+    this.startHooks.push(hook);
   }
 
   /** Called during stop, before the database closes (the HTTP listener, alert delivery). */

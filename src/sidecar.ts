@@ -38,7 +38,10 @@ export async function startSidecar(
   const metrics = createMetrics(runner, cache);
   const notifications = wireNotifications(runner, config, metrics, log);
   runner.addLoopStep({ name: "state cache", run: () => cache.refresh(runner.store!) });
+  // Jobs registered over HTTP: loaded before scheduling starts (so they catch up like any other),
+  // then followed at every loop, so every replica sees additions and deletions within one interval.
   const sync = syncDefinitions(runner);
+  runner.onStart(sync);
   runner.addLoopStep({ name: "job definitions", run: sync });
   const probe = databaseProbe(() => runner.store?.sql);
   const admin =
