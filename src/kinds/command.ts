@@ -1,18 +1,20 @@
 import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
 import { z } from "zod";
-import { parseDuration } from "../duration.js";
-import type { JobContext } from "../types.js";
+import { errorMessage } from "../errors.js";
+import type { JobContext, JobHandler } from "../types.js";
+import { durationField } from "./fields.js";
+import { scrubbing } from "./interpolate.js";
 
+/** The `command:` spec of a jobs-file entry: a program with its arguments, or a shell line. */
 export const commandSpec = z
   .object({
     argv: z.array(z.string()).min(1, "expected the program and its arguments").optional(),
-    shell: z.string().min(1).optional(),
-    cwd: z.string().optional(),
-    env: z.record(z.string(), z.string()).default({}),
-    kill_grace: z
-      .union([z.string(), z.number()])
-      .default("5s")
-      .refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5s"'),
+    shell: z.string().min(1, "must not be empty").optional(),
+    cwd: z.string().min(1).optional(),
+    // YAML reads `RETRIES: 3` as a number; the environment is text either way.
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+    kill_grace: durationField.default(5000),
   })
   .strict()
   .refine(
@@ -23,6 +25,8 @@ export const commandSpec = z
 export type CommandSpec = z.output<typeof commandSpec>;
 
 const TAIL_BYTES = 4096;
+/** How much of stderr the error message carries; the full 4 KiB tail is in the result. */
+const ERROR_TAIL_CHARS = 500;
 
 /** Keeps the last 4 KiB of a stream: enough to see why a script failed, never a memory hog. */
 class Tail {
@@ -39,52 +43,87 @@ class Tail {
   }
 }
 
+export interface CommandResult {
+  exit_code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * Run a program (argv, no shell) or a shell line in its own process group. Exit code 0 is
- * success. On timeout or shutdown the whole group gets SIGTERM, then SIGKILL after kill_grace,
- * so a script's children do not outlive it.
+ * Run a program (argv, no shell) or a shell line (/bin/sh -c) in its own process group. Exit code
+ * 0 is success. When ctx.signal aborts (timeout, shutdown) the whole group gets SIGTERM, then
+ * SIGKILL after kill_grace, so a script's children do not outlive it; the handler settles once
+ * the group has closed its output. A failure's error carries the output as `result`.
  */
-export function commandHandler(spec: CommandSpec) {
-  const graceMs = parseDuration(spec.kill_grace)!;
-  return (ctx: JobContext) =>
-    new Promise<{ exit_code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const [file, args] =
-        spec.shell !== undefined ? ["/bin/sh", ["-c", spec.shell]] : [spec.argv![0]!, spec.argv!.slice(1)];
-      const child = spawn(file, args, {
-        cwd: spec.cwd,
-        env: { ...process.env, ...spec.env, RUNNER_RUN_ID: ctx.runId, RUNNER_JOB_NAME: ctx.jobName },
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const stdout = new Tail();
-      const stderr = new Tail();
-      child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-      let killTimer: NodeJS.Timeout | undefined;
-      const signalGroup = (signal: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, signal);
-        } catch {
-          // The group is already gone.
-        }
-      };
-      const onAbort = () => {
-        signalGroup("SIGTERM");
-        killTimer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
-      };
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      child.on("error", (error) => {
-        ctx.signal.removeEventListener("abort", onAbort);
-        reject(new Error(`could not start ${file}: ${error.message}`));
-      });
-      child.on("close", (code, signal) => {
-        clearTimeout(killTimer);
-        ctx.signal.removeEventListener("abort", onAbort);
-        const output = { exit_code: code ?? -1, stdout: stdout.toString(), stderr: stderr.toString() };
-        if (code === 0) return resolve(output);
-        const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        const last = output.stderr.trim().split("\n").slice(-3).join(" | ");
-        reject(Object.assign(new Error(last ? `${reason}: ${last}` : reason), { result: output }));
-      });
+export function commandHandler(spec: CommandSpec, secrets: readonly string[] = []): JobHandler {
+  const [file, args] =
+    spec.shell !== undefined ? ["/bin/sh", ["-c", spec.shell]] : [spec.argv![0]!, spec.argv!.slice(1)];
+  return scrubbing(secrets, (ctx: JobContext) => run(spec, file, args, ctx));
+}
+
+function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    // Nothing may start once the run is over: an already aborted signal fires no abort event.
+    if (ctx.signal.aborted) return reject(new Error(`not started: ${errorMessage(ctx.signal.reason)}`));
+    const child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env, RUNNER_RUN_ID: ctx.runId, RUNNER_JOB_NAME: ctx.jobName },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
     });
+    const stdout = new Tail();
+    const stderr = new Tail();
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    let killTimer: NodeJS.Timeout | undefined;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        // A negative pid addresses the process group that `detached: true` created.
+        process.kill(-child.pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const onAbort = () => {
+      signalGroup("SIGTERM");
+      killTimer = setTimeout(() => signalGroup("SIGKILL"), spec.kill_grace);
+    };
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
+      clearTimeout(killTimer);
+      ctx.signal.removeEventListener("abort", onAbort);
+    };
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      done();
+      // spawn blames the program for a missing working directory too; name the right one.
+      const badCwd = spec.cwd !== undefined && !isDirectory(spec.cwd);
+      reject(
+        new Error(
+          badCwd
+            ? `working directory ${spec.cwd} does not exist`
+            : `could not start ${file}: ${error.message}`,
+        ),
+      );
+    });
+    // "close", not "exit": the output is complete only once every process holding the pipes is gone.
+    child.on("close", (code, signal) => {
+      done();
+      const result: CommandResult = { exit_code: code, stdout: stdout.toString(), stderr: stderr.toString() };
+      if (code === 0) return resolve(result);
+      let reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      if (ctx.signal.aborted) reason += ` (${errorMessage(ctx.signal.reason)})`;
+      // One line, as errors are shown in logs, tables and alerts: the last lines of stderr, joined.
+      const tail = result.stderr.trim().split("\n").join(" | ").slice(-ERROR_TAIL_CHARS);
+      reject(Object.assign(new Error(tail ? `${reason}: ${tail}` : reason), { result }));
+    });
+  });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -1,32 +1,55 @@
 import { z } from "zod";
-import { parseDuration } from "../duration.js";
+import { formatDuration } from "../duration.js";
 import { errorMessage } from "../errors.js";
-import type { JobContext } from "../types.js";
+import type { JobContext, JobHandler } from "../types.js";
+import { durationField } from "./fields.js";
+import { scrubbing } from "./interpolate.js";
 
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** The `http:` spec of a jobs-file entry, validated after `${NAME}` interpolation. */
 export const httpSpec = z
   .object({
-    method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("GET"),
+    // Case-insensitive: "post" in a YAML file is no reason to refuse to start.
+    method: z
+      .string()
+      .transform((method) => method.toUpperCase())
+      .pipe(z.enum(METHODS, { error: `expected one of ${METHODS.join(", ")}` }))
+      .default("GET"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
-    headers: z.record(z.string(), z.string()).default({}),
+    // YAML reads `x-count: 5` as a number; a header is text either way.
+    headers: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .default({}),
     body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
-    timeout: z
-      .union([z.string(), z.number()])
-      .optional()
-      .refine((v) => v === undefined || parseDuration(v) !== undefined, 'expected a duration such as "30s"'),
+    timeout: durationField.optional(),
     expect: z.array(z.number().int().min(100).max(599)).min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    // fetch would throw this at every run; say it once, at load time.
+    if (spec.body !== undefined && (spec.method === "GET" || spec.method === "HEAD"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["body"],
+        message: `a ${spec.method} request cannot have a body`,
+      });
+  });
 
 export type HttpSpec = z.output<typeof httpSpec>;
 
-const BODY_PREVIEW = 1024;
+const PREVIEW_CHARS = 1024;
+const ERROR_CHARS = 200;
+// A UTF-8 character takes at most 4 bytes, so this many bytes always hold the first 1024 characters.
+const READ_BYTES = PREVIEW_CHARS * 4;
 
 /**
- * Call an endpoint, as a cron line with curl would. Success is the expected status (any 2xx by
- * default); the status and the first 1 KiB of the answer are kept with the run.
+ * Call an endpoint, as a cron line with curl would. Success is an expected status (any 2xx by
+ * default); the status and the first 1024 characters of the answer are kept with the run.
+ * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
+ * timeout and at shutdown.
  */
-export function httpHandler(spec: HttpSpec, jobTimeoutMs: number) {
-  const timeoutMs = spec.timeout === undefined ? jobTimeoutMs : parseDuration(spec.timeout)!;
+export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): JobHandler {
   const headers = { ...spec.headers };
   let body: string | undefined;
   if (typeof spec.body === "string") body = spec.body;
@@ -35,27 +58,60 @@ export function httpHandler(spec: HttpSpec, jobTimeoutMs: number) {
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
       headers["content-type"] = "application/json";
   }
-  return async (ctx: JobContext) => {
-    const target = `${spec.method} ${spec.url}`;
+  const target = `${spec.method} ${spec.url}`;
+  const expected = (status: number) =>
+    spec.expect ? spec.expect.includes(status) : status >= 200 && status < 300;
+
+  return scrubbing(secrets, async (ctx: JobContext) => {
+    const timeout = spec.timeout === undefined ? undefined : AbortSignal.timeout(spec.timeout);
+    const signal = timeout ? AbortSignal.any([ctx.signal, timeout]) : ctx.signal;
+    const failed = (error: unknown) => {
+      let reason: string;
+      if (timeout?.aborted) reason = `no answer within ${formatDuration(spec.timeout!)}`;
+      else if (ctx.signal.aborted) reason = errorMessage(ctx.signal.reason);
+      else reason = causeOf(error);
+      return new Error(`${target} failed: ${reason}`);
+    };
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(spec.url, {
-        method: spec.method,
-        headers,
-        body,
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
-        redirect: "follow",
-      });
+      response = await fetch(spec.url, { method: spec.method, headers, body, signal, redirect: "follow" });
+      text = await readPreview(response);
     } catch (error) {
-      const cause = (error as { cause?: unknown }).cause;
-      throw new Error(`${target} failed: ${errorMessage(cause ?? error)}`);
+      throw failed(error);
     }
-    const text = await response.text().catch(() => "");
-    const preview = text.slice(0, BODY_PREVIEW);
-    const ok = spec.expect
-      ? spec.expect.includes(response.status)
-      : response.status >= 200 && response.status < 300;
-    if (!ok) throw new Error(`${target} answered ${response.status}: ${preview.slice(0, 200)}`);
-    return { status: response.status, body: preview };
-  };
+    if (!expected(response.status)) {
+      const preview = text.slice(0, ERROR_CHARS).replace(/\s+/g, " ").trim();
+      throw new Error(`${target} answered ${response.status}${preview ? `: ${preview}` : ""}`);
+    }
+    return { status: response.status, body: text.slice(0, PREVIEW_CHARS) };
+  });
+}
+
+/** fetch says "fetch failed"; the reason ("connect ECONNREFUSED ...") is in its cause. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  // Happy eyeballs (localhost: ::1 and 127.0.0.1) fails with an AggregateError of each attempt.
+  if (cause instanceof AggregateError && cause.errors.length > 0)
+    return [...new Set(cause.errors.map(errorMessage))].join("; ");
+  return errorMessage(cause);
+}
+
+/** Read only what the preview needs, then stop: a huge answer must not be downloaded for 1 KiB. */
+async function readPreview(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < READ_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, READ_BYTES));
 }

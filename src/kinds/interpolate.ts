@@ -5,24 +5,33 @@
 export interface Interpolated<T> {
   value: T;
   secrets: string[];
-  /** "<path>: environment variable NAME is not set", one per missing reference. */
+  /** One per unset reference, at the path of the string that holds it. */
   problems: { path: (string | number)[]; message: string }[];
 }
 
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+// `$${NAME}` is an escape for a literal `${NAME}`, so a shell line can still use its own expansion.
+const REFERENCE = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/**
+ * Same threshold as the log redaction (log.ts): a 1-3 character value ("1", "GET") would turn every
+ * occurrence in a result into [REDACTED], and the logs would not hide it anyway.
+ */
+const MIN_SECRET_LENGTH = 4;
+
+/** Replace `${NAME}` in every string value (keys are left alone) of a JSON-like value. */
 export function interpolate<T>(spec: T, env: NodeJS.ProcessEnv): Interpolated<T> {
   const secrets = new Set<string>();
   const problems: Interpolated<T>["problems"] = [];
   const walk = (node: unknown, path: (string | number)[]): unknown => {
     if (typeof node === "string") {
-      return node.replace(REFERENCE, (_match, name: string) => {
+      return node.replace(REFERENCE, (_match, escaped: string, name: string) => {
+        if (escaped) return `\${${name}}`;
         const value = env[name];
         if (value === undefined) {
           problems.push({ path, message: `environment variable ${name} is not set` });
           return "";
         }
-        if (value.length > 0) secrets.add(value);
+        if (value.length >= MIN_SECRET_LENGTH) secrets.add(value);
         return value;
       });
     }
@@ -38,11 +47,21 @@ export function interpolate<T>(spec: T, env: NodeJS.ProcessEnv): Interpolated<T>
   return { value, secrets: [...secrets], problems };
 }
 
+/**
+ * The forms a secret takes on its way out: as is, percent-encoded (fetch normalises URLs, servers
+ * echo query strings) and JSON-escaped (a body object sent as JSON and echoed back).
+ */
+function forms(secret: string): string[] {
+  const all = new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]);
+  // Longest first, so a longer form is not half-replaced through a shorter one it contains.
+  return [...all].sort((a, b) => b.length - a.length);
+}
+
 /** Replace every secret in a text by [REDACTED]. */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets)
-    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+    for (const form of forms(secret)) if (out.includes(form)) out = out.split(form).join("[REDACTED]");
   return out;
 }
 
@@ -57,11 +76,15 @@ export function scrubValue<T>(value: T, secrets: readonly string[]): T {
   return value;
 }
 
-/** Wrap a handler so its result and its error message never carry a secret. */
+/**
+ * Wrap a handler so that its result and its error (message, stack and any `result` attached to
+ * it) never carry a secret. Every kind goes through this, so no code path can forget it.
+ */
 export function scrubbing<C>(
   secrets: readonly string[],
   handler: (ctx: C) => Promise<unknown>,
 ): (ctx: C) => Promise<unknown> {
+  if (secrets.length === 0) return handler;
   return async (ctx) => {
     try {
       return scrubValue(await handler(ctx), secrets);
@@ -69,6 +92,8 @@ export function scrubbing<C>(
       if (error instanceof Error) {
         error.message = scrub(error.message, secrets);
         if (error.stack) error.stack = scrub(error.stack, secrets);
+        const attached = error as Error & { result?: unknown };
+        if (attached.result !== undefined) attached.result = scrubValue(attached.result, secrets);
       }
       throw error;
     }
