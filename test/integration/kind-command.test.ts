@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { commandHandler, commandSpec } from "../../src/kinds/command.js";
+import { context } from "../helpers/context.js";
+
+const handler = (spec: unknown) => commandHandler(commandSpec.parse(spec));
+const run = (spec: unknown, ctx = context()) => Promise.resolve(handler(spec)(ctx));
+/** The error a failing command rejects with; a success fails the test. */
+const failure = (spec: unknown, ctx = context()): Promise<Error & { result?: unknown }> =>
+  run(spec, ctx).then(
+    (result) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
+    },
+    (error: Error) => error,
+  );
+
+/** Running, as opposed to gone or a zombie (dead, waiting for init to reap it). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+describe("command kind with real processes", () => {
+  it("succeeds on exit 0 and keeps stdout and stderr", async () => {
+    expect(await run({ argv: ["sh", "-c", "echo out; echo err >&2"] })).toEqual({
+      exit_code: 0,
+      stdout: "out\n",
+      stderr: "err\n",
+    });
+  });
+
+  it("runs in cwd with env merged over the runner's environment", async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "runner-kind-command-")));
+    const result = await run(
+      {
+        shell: 'echo "$GREETING from $RUNNER_JOB_NAME in $(pwd), PATH set: ${PATH:+yes}"',
+        cwd: dir,
+        env: { GREETING: "hi" },
+      },
+      context({ jobName: "greeter" }),
+    );
+    expect(result).toMatchObject({ stdout: `hi from greeter in ${dir}, PATH set: yes\n` });
+  });
+
+  it("fails with the exit code and the tail of stderr, keeping the output with the error", async () => {
+    const error = await failure({
+      shell: "echo working; echo 'step 1 ok' >&2; echo 'disk full' >&2; exit 3",
+    });
+    expect(error).toMatchObject({
+      message: "exited with code 3: step 1 ok | disk full",
+      result: { exit_code: 3, stdout: "working\n", stderr: "step 1 ok\ndisk full\n" },
+    });
+  });
+
+  it("fails when the process is killed by a signal", async () => {
+    expect(await failure({ shell: "echo bye >&2; kill -KILL $$" })).toMatchObject({
+      message: "killed by SIGKILL: bye",
+      result: { exit_code: null },
+    });
+  });
+
+  it("says what is missing: the program or the working directory", async () => {
+    expect((await failure({ argv: ["/nonexistent/tool"] })).message).toBe(
+      "could not start /nonexistent/tool: spawn /nonexistent/tool ENOENT",
+    );
+    expect((await failure({ argv: ["true"], cwd: "/nonexistent/dir" })).message).toBe(
+      "working directory /nonexistent/dir does not exist",
+    );
+  });
+
+  it("keeps only the last 4 KiB of stdout and of stderr", async () => {
+    const result = (await run({
+      shell: "head -c 100000 /dev/zero | tr '\\0' a; echo END; head -c 9000 /dev/zero | tr '\\0' e >&2",
+    })) as { stdout: string; stderr: string };
+    expect(result.stdout).toHaveLength(4096);
+    expect(result.stdout).toBe(`${"a".repeat(4092)}END\n`);
+    expect(result.stderr).toBe("e".repeat(4096));
+  });
+});
+
+describe("stopping a command", () => {
+  it("sends SIGTERM to the process group: a well-behaved process stops at once", async () => {
+    const ctx = context();
+    const started = Date.now();
+    setTimeout(() => ctx.controller.abort(new Error("timed out after 200 ms")), 200);
+    expect((await failure({ argv: ["sleep", "30"] }, ctx)).message).toBe(
+      "killed by SIGTERM (timed out after 200 ms)",
+    );
+    // Far below the default 5 s grace: no SIGKILL was needed.
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("SIGKILLs the whole group after kill_grace when SIGTERM is ignored", async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), "runner-kind-command-")), "child.pid");
+    const ctx = context();
+    // The shell and its background child both ignore TERM (an ignored signal is inherited).
+    const running = failure(
+      { shell: `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait; sleep 30`, kill_grace: "400ms" },
+      ctx,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    expect(alive(grandchild)).toBe(true);
+    const aborted = Date.now();
+    ctx.controller.abort(new Error("shutting down"));
+    expect((await running).message).toBe("killed by SIGKILL (shutting down)");
+    const waited = Date.now() - aborted;
+    expect(waited).toBeGreaterThanOrEqual(390);
+    expect(waited).toBeLessThan(2000);
+    // Not only the shell: its child was in the group and is gone too.
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it("starts nothing when the run is already over", async () => {
+    const ctx = context();
+    ctx.controller.abort(new Error("shutting down"));
+    const marker = join(mkdtempSync(join(tmpdir(), "runner-kind-command-")), "ran");
+    expect((await failure({ shell: `touch ${marker}` }, ctx)).message).toBe("not started: shutting down");
+    expect(() => readFileSync(marker)).toThrow(/ENOENT/);
+  });
+});
