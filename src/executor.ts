@@ -34,6 +34,8 @@ export class Executor {
   private readonly active = new Map<string, ActiveRun>();
   private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private stopping = false;
+  /** Claimed slots whose instant has not come yet, by instant. */
+  private readonly waiting = new Map<number, { runs: Map<string, () => void>; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly store: Store,
@@ -70,12 +72,42 @@ export class Executor {
         });
         continue;
       }
-      started.push({
-        runId: row.id,
-        done: this.execute(fire.job, row.id, fire.trigger, 1, fire.instant, {}),
-      });
+      started.push({ runId: row.id, done: this.startAt(fire, row.id) });
     }
     return started;
+  }
+
+  /**
+   * Start a claimed slot's handler at its instant: slots are claimed a little ahead (the
+   * scheduler's lead), so the claim's round trip is not part of the fire delay. Runs due at the
+   * same instant share one timer and start in one pass. Until then a run counts as this
+   * replica's (its lease is renewed), and a stop records it interrupted.
+   */
+  private startAt(fire: SlotFire, runId: string): Promise<RunOutcome> {
+    const at = fire.instant.getTime();
+    const wait = at - Date.now();
+    if (wait <= 0) return this.execute(fire.job, runId, fire.trigger, 1, fire.instant, {});
+    let group = this.waiting.get(at);
+    if (!group) {
+      const created = {
+        runs: new Map<string, () => void>(),
+        timer: setTimeout(() => this.release(at), wait),
+      };
+      this.waiting.set(at, created);
+      group = created;
+    }
+    const runs = group.runs;
+    return new Promise<void>((resolve) => runs.set(runId, resolve)).then(() =>
+      this.stopping
+        ? ({ status: "interrupted", error: "stopped before its instant", durationMs: 0 } as RunOutcome)
+        : this.execute(fire.job, runId, fire.trigger, 1, fire.instant, {}),
+    );
+  }
+
+  private release(at: number): void {
+    const group = this.waiting.get(at);
+    this.waiting.delete(at);
+    for (const resolve of group?.runs.values() ?? []) resolve();
   }
 
   /** Start a run that claims no slot (manual, once, http): the row is written before the handler starts. */
@@ -96,7 +128,8 @@ export class Executor {
   }
 
   runningIds(): string[] {
-    return [...this.active.keys()];
+    const waiting = [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);
+    return [...this.active.keys(), ...waiting];
   }
 
   runningCount(jobName: string): number {
@@ -226,6 +259,12 @@ export class Executor {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     for (const entry of [...this.retryTimers]) entry.resolve();
+    const early = [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);
+    for (const [at, group] of this.waiting) {
+      clearTimeout(group.timer);
+      this.release(at);
+    }
+    await this.store.markInterrupted(early, "stopped before its instant").catch(() => {});
     const pending = [...this.active.values()].map((run) => run.done);
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;

@@ -46,13 +46,21 @@ export function scheduleProblem(expression: string, timezone: string): string | 
   return undefined;
 }
 
+const zones = new Map<string, boolean>();
+
+/** Whether Intl knows the zone. Cached: creating a DateTimeFormat costs about 0.1 ms. */
 export function isTimeZone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
+  let known = zones.get(timezone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (zones.size < 1000) zones.set(timezone, known);
   }
+  return known;
 }
 
 /** The first instant strictly after `after`, or null when the expression has no more. */

@@ -92,8 +92,10 @@ export class Store {
              as c(job_name text, scheduled_for timestamptz, trigger text, skip boolean)
         where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
       )
-      insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, lease_until, finished_at, duration_ms, error)
+      insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, lease_until, finished_at, duration_ms, error)
       select job_name, scheduled_for, trigger, 1, status, ${this.runnerId},
+        -- Claimed slightly ahead of its instant, a run starts at the instant.
+        greatest(now(), scheduled_for),
         case when status = 'running' then now() + make_interval(secs => ${this.leaseSeconds}) end,
         case when status = 'skipped' then now() end,
         case when status = 'skipped' then 0 end,
@@ -389,5 +391,13 @@ export class Store {
           row_number() over (partition by job_name order by started_at desc, id desc) as n
         from job_runs
       ) r where n <= ${perJob} order by job_name, started_at`;
+  }
+
+  /**
+   * Give an Idempotency-Key back when the request that claimed it started no run (409, error),
+   * so that the caller's retry is a new request rather than a duplicate of nothing.
+   */
+  async releaseTrigger(triggerId: string): Promise<void> {
+    await this.sql`delete from job_triggers where id = ${triggerId} and run_id is null`;
   }
 }
