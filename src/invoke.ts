@@ -66,6 +66,8 @@ export async function invokeHandler(
         status: "failed",
         error: errorMessage(error),
         errorStack: error instanceof Error ? error.stack : undefined,
+        // A kind may attach what it has (a command's exit code and output tails) to its error.
+        result: boundedResult((error as { result?: unknown } | null)?.result),
         durationMs: elapsed(),
       }),
     );

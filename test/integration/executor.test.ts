@@ -89,6 +89,27 @@ describe("executor", () => {
     expect(beat!.last_success_at).toBeInstanceOf(Date);
   });
 
+  it("keeps what a failing handler attached to its error as the run's result", async () => {
+    const { runner } = make();
+    runner.registerJob({
+      name: "exits-3",
+      schedule: "@yearly",
+      run: () => {
+        throw Object.assign(new Error("exited with code 3: disk full"), {
+          result: { exit_code: 3, stderr: "disk full\n" },
+        });
+      },
+    });
+    await (await runner.triggerJob("exits-3")).done;
+    expect(await runsOf("exits-3")).toMatchObject([
+      {
+        status: "failed",
+        error: "exited with code 3: disk full",
+        result: { exit_code: 3, stderr: "disk full\n" },
+      },
+    ]);
+  });
+
   it("keeps the heartbeat columns of a failing job", async () => {
     const { runner } = make();
     runner.registerJob({
