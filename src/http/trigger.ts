@@ -24,21 +24,46 @@ export async function triggerJob(runner: Runner, name: string, req: IncomingMess
   const store = runner.store;
   if (!store || runner.state !== "running") throw new HttpError(503, `runner is ${runner.state}`);
   const key = req.headers["idempotency-key"];
-  if (typeof key === "string" && key.length > 0) {
-    if (key.length > 200) throw new HttpError(400, "Idempotency-Key: at most 200 characters");
-    const request = await store.idempotentTrigger(name, key, parsed.data.params);
-    if (request.duplicate) {
-      const runId = request.runId ?? (await waitForRun(() => store.triggerRunId(request.id)));
-      return json(202, { run_id: runId, job_name: name, duplicate: true });
-    }
-    await refuseOverlap(runner, name, job.overlap);
-    const run = await runner.triggerJob(name, parsed.data.params, "http");
-    await store.attachTriggerRun(request.id, run.runId);
-    return json(202, { run_id: run.runId, job_name: name });
+  // Check and start one request at a time per job, so two concurrent requests cannot both
+  // pass the overlap check; the run is in the executor's view once triggerJob resolves.
+  const start = () =>
+    oneAtATime(runner, name, async () => {
+      await refuseOverlap(runner, name, job.overlap);
+      return (await runner.triggerJob(name, parsed.data.params, "http")).runId;
+    });
+  if (typeof key !== "string" || key.length === 0)
+    return json(202, { run_id: await start(), job_name: name });
+  if (key.length > 200) throw new HttpError(400, "Idempotency-Key: at most 200 characters");
+  const request = await store.idempotentTrigger(name, key, parsed.data.params);
+  if (request.duplicate) {
+    const runId = request.runId ?? (await waitForRun(() => store.triggerRunId(request.id)));
+    if (!runId) throw new HttpError(409, "a request with this Idempotency-Key is still being started; retry");
+    return json(202, { run_id: runId, job_name: name, duplicate: true });
   }
-  await refuseOverlap(runner, name, job.overlap);
-  const run = await runner.triggerJob(name, parsed.data.params, "http");
-  return json(202, { run_id: run.runId, job_name: name });
+  let runId: string;
+  try {
+    runId = await start();
+  } catch (error) {
+    // No run started (409, database error): the key must not keep answering with nothing.
+    await store.releaseTrigger(request.id).catch(() => {});
+    throw error;
+  }
+  await store.attachTriggerRun(request.id, runId);
+  return json(202, { run_id: runId, job_name: name });
+}
+
+const queues = new WeakMap<Runner, Map<string, Promise<unknown>>>();
+
+function oneAtATime<T>(runner: Runner, name: string, task: () => Promise<T>): Promise<T> {
+  const perJob = queues.get(runner) ?? new Map<string, Promise<unknown>>();
+  queues.set(runner, perJob);
+  const next = (perJob.get(name) ?? Promise.resolve()).then(task, task);
+  const tail = next.catch(() => {});
+  perJob.set(name, tail);
+  void tail.then(() => {
+    if (perJob.get(name) === tail) perJob.delete(name);
+  });
+  return next;
 }
 
 async function refuseOverlap(runner: Runner, name: string, overlap: string): Promise<void> {

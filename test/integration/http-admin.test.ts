@@ -171,6 +171,36 @@ describe("POST /v1/jobs/:name/trigger", () => {
   });
 });
 
+describe("POST /v1/jobs/:name/trigger under contention", () => {
+  const idle = () => waitFor(async () => !(await runner.store!.isRunning("blocking")));
+
+  it("starts one run of two concurrent requests for a skip-overlap job and refuses the other", async () => {
+    await idle();
+    const answers = await Promise.all([
+      post("/v1/jobs/blocking/trigger", { "x-internal-secret": SECRET }),
+      post("/v1/jobs/blocking/trigger", { "x-internal-secret": SECRET }),
+    ]);
+    expect(answers.map((res) => res.status).sort()).toEqual([202, 409]);
+    release();
+  });
+
+  it("does not spend an Idempotency-Key on a request that was refused", async () => {
+    await idle();
+    expect((await post("/v1/jobs/blocking/trigger", { "x-internal-secret": SECRET })).status).toBe(202);
+    const headers = { "x-internal-secret": SECRET, "idempotency-key": "retry-after-409" };
+    expect((await post("/v1/jobs/blocking/trigger", headers)).status).toBe(409);
+    release();
+    await idle();
+    const retry = await post("/v1/jobs/blocking/trigger", headers);
+    expect(retry.status).toBe(202);
+    const { run_id } = (await retry.json()) as { run_id: string | null };
+    expect(run_id).toMatch(/^\d+$/);
+    const again = (await (await post("/v1/jobs/blocking/trigger", headers)).json()) as { run_id: string };
+    expect(again.run_id).toBe(run_id);
+    release();
+  });
+});
+
 describe("scheduler API", () => {
   it("lists jobs, triggers one and returns its last result", async () => {
     const list = (await (await made.request("/api/v1/scheduler/jobs", { headers: ADMIN })).json()) as {
