@@ -114,18 +114,27 @@ export async function startSidecar(
   ];
   const server = createHttpServer(routes, log);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => {
+    const onListenError = (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE")
         reject(new ConfigError(`HTTP_PORT: port ${config.httpPort} on ${config.httpHost} is already in use`));
       else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
         reject(new ConfigError(`HTTP_HOST: cannot listen on ${config.httpHost} (${error.code})`));
       else reject(error);
+    };
+    server.once("error", onListenError);
+    server.listen(config.httpPort, config.httpHost, () => {
+      server.off("error", onListenError);
+      resolve();
     });
-    server.listen(config.httpPort, config.httpHost, resolve);
   });
+  // Once listening, a server error (EMFILE on accept) would throw with no listener and take
+  // the daemon and its running jobs down; the listener keeps accepting when it can.
+  server.on("error", (error) => log.error({ err: error }, "http listener error: %s", error.message));
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.httpHost, port }, "http sidecar listening on %s:%d", config.httpHost, port);
-  if (config.runnerEnv !== "production" && !(config.adminUsername && config.adminPassword)) {
+  if (!config.adminUsername !== !config.adminPassword) {
+    log.warn("admin endpoints answer 503: only one of ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD is set");
+  } else if (config.runnerEnv !== "production" && !config.adminUsername) {
     log.warn(
       "admin endpoints are open: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset (in production they would answer 503)",
     );

@@ -27,11 +27,21 @@ function basicMatches(req: IncomingMessage, config: Config): boolean {
 const basicConfigured = (config: Config) => !!config.adminUsername && !!config.adminPassword;
 
 /**
+ * One of the two set is a mistake, not a choice to leave the endpoints open: answer 503 in every
+ * environment rather than open them (or accept an empty password).
+ */
+function refuseHalfConfigured(config: Config): void {
+  if (!config.adminUsername !== !config.adminPassword)
+    throw new HttpError(503, "set both ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD, or neither");
+}
+
+/**
  * Basic Auth for /v1/admin/* and /api/v1/*. In production, unset credentials answer 503 before
  * any comparison; elsewhere they leave the endpoint open (a development convenience, logged at
  * startup).
  */
 export function requireAdmin(req: IncomingMessage, config: Config): void {
+  refuseHalfConfigured(config);
   if (!basicConfigured(config)) {
     if (config.runnerEnv === "production")
       throw new HttpError(
@@ -49,6 +59,7 @@ export function requireTrigger(req: IncomingMessage, config: Config): void {
   const given = req.headers["x-internal-secret"];
   if (!secret && config.runnerEnv === "production")
     throw new HttpError(503, "INTERNAL_SECRET is not configured");
+  if (!secret) refuseHalfConfigured(config);
   if (!secret && !basicConfigured(config)) return;
   if (secret && typeof given === "string" && safeEqual(given, secret)) return;
   if (basicConfigured(config) && basicMatches(req, config)) return;

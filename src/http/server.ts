@@ -50,7 +50,9 @@ async function dispatch(routes: Route[], req: IncomingMessage): Promise<Reply> {
     (r) => r.method === req.method || (req.method === "HEAD" && r.method === "GET"),
   );
   if (!route) {
-    const allow = [...new Set(matching.map((r) => r.method))].join(", ");
+    const methods = new Set(matching.map((r) => r.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    const allow = [...methods].join(", ");
     throw new HttpError(405, `method ${String(req.method).slice(0, 20)} not allowed`, { allow });
   }
   return route.handle(req, decodeParams(route.path.exec(url.pathname)?.groups), url.searchParams);

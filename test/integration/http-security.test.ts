@@ -4,6 +4,7 @@ import { ConfigError } from "../../src/errors.js";
 import { startSidecar } from "../../src/sidecar.js";
 import { testDatabase } from "../helpers/db.js";
 import { basic, sidecarRunner } from "../helpers/http.js";
+import { RunnerProcess } from "../helpers/process.js";
 import { testRunner } from "../helpers/runner.js";
 
 const db = await testDatabase("security");
@@ -26,6 +27,75 @@ describe("production without credentials", () => {
       }
       expect((await made.request("/readyz")).status).toBe(200);
       expect((await made.request("/metrics")).status).toBe(200);
+    } finally {
+      await made.runner.stop();
+    }
+  });
+});
+
+describe("auth rules", () => {
+  const started = async (env: Record<string, string>) => {
+    const made = await sidecarRunner(db.sql, env);
+    made.runner.registerJob({ name: "job", schedule: "@yearly", run: () => {} });
+    await made.runner.start();
+    return made;
+  };
+  const trigger = (made: Awaited<ReturnType<typeof started>>, headers: Record<string, string> = {}) =>
+    made.request("/v1/jobs/job/trigger", { method: "POST", headers });
+
+  it("leaves endpoints open outside production when nothing is configured, and says so", async () => {
+    const made = await started({});
+    try {
+      expect((await made.request("/v1/admin/jobs/status")).status).toBe(200);
+      expect((await trigger(made)).status).toBe(202);
+      expect(made.lines.join("")).toContain("admin endpoints are open");
+    } finally {
+      await made.runner.stop();
+    }
+  });
+
+  it("answers 503 when only one of the Basic credentials is set, whatever the environment", async () => {
+    const made = await started({ ADMIN_BASIC_USERNAME: "ops" });
+    try {
+      const res = await made.request("/v1/admin/jobs/status", { headers: basic("ops", "") });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: string }).error).toMatch(/ADMIN_BASIC_PASSWORD/);
+      expect((await trigger(made)).status).toBe(503);
+    } finally {
+      await made.runner.stop();
+    }
+  });
+
+  it("in production: Basic set and INTERNAL_SECRET unset, the trigger answers 503 and admin checks Basic", async () => {
+    const made = await started({
+      RUNNER_ENV: "production",
+      ADMIN_BASIC_USERNAME: "ops",
+      ADMIN_BASIC_PASSWORD: PASSWORD,
+    });
+    try {
+      expect((await trigger(made, basic("ops", PASSWORD))).status).toBe(503);
+      expect((await made.request("/v1/admin/jobs/status", { headers: basic("ops", PASSWORD) })).status).toBe(
+        200,
+      );
+      for (const headers of [{}, basic("ops", "wrong")]) {
+        const res = await made.request("/v1/admin/jobs/status", { headers });
+        expect(res.status).toBe(401);
+        expect(res.headers.get("www-authenticate")).toMatch(/^Basic realm="runner"/);
+      }
+    } finally {
+      await made.runner.stop();
+    }
+  });
+
+  it("in production: INTERNAL_SECRET set and Basic unset, the trigger checks the secret and admin answers 503", async () => {
+    const made = await started({ RUNNER_ENV: "production", INTERNAL_SECRET: SECRET });
+    try {
+      expect((await trigger(made, { "x-internal-secret": SECRET })).status).toBe(202);
+      expect((await trigger(made, { "x-internal-secret": `${SECRET}-wrong` })).status).toBe(401);
+      expect((await trigger(made)).status).toBe(401);
+      expect((await made.request("/v1/admin/jobs/status", { headers: basic("ops", PASSWORD) })).status).toBe(
+        503,
+      );
     } finally {
       await made.runner.stop();
     }
@@ -70,7 +140,8 @@ describe("bad input and secrets", () => {
     expect((await made.request("/no/such/path")).status).toBe(404);
     const wrongMethod = await made.request("/metrics", { method: "POST" });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get("allow")).toBe("GET");
+    expect(wrongMethod.headers.get("allow")).toBe("GET, HEAD");
+    expect((await made.request("/livez", { method: "HEAD" })).status).toBe(200);
     expect(
       (await made.request("/v1/admin/jobs/%E0%A4%A/runs", { headers: basic("ops", PASSWORD) })).status,
     ).toBe(400);
@@ -123,5 +194,22 @@ describe("listening", () => {
       ),
     ).rejects.toThrow(`HTTP_PORT: port ${first.sidecar.port} on 127.0.0.1 is already in use`);
     await first.sidecar.close();
+  });
+
+  it("makes `runner run` exit 2 naming the port, before it reaches for the database", async () => {
+    const busy = await sidecarRunner(db.sql);
+    try {
+      // The database is a closed port: a busy port must be reported first, and fast.
+      const daemon = new RunnerProcess(["run"], {
+        DATABASE_URL: "postgres://runner@127.0.0.1:9/none",
+        HTTP_PORT: String(busy.sidecar.port),
+      });
+      const exit = await daemon.exited;
+      expect(exit.code).toBe(2);
+      expect(exit.stderr).toContain(`HTTP_PORT: port ${busy.sidecar.port} on 127.0.0.1 is already in use`);
+      expect(exit.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await busy.sidecar.close();
+    }
   });
 });
