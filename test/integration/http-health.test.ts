@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createPool } from "../../src/db.js";
 import type { Runner } from "../../src/runner.js";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
 import { waitFor } from "../helpers/runner.js";
+import { TcpProxy } from "../helpers/tcp-proxy.js";
 
 const db = await testDatabase("health");
 let runner: Runner | undefined;
@@ -101,4 +103,74 @@ describe("/livez and /readyz", () => {
     expect(await (await made.request("/metrics")).text()).toMatch(/^job_runner_up 0$/m);
     await stopping;
   });
+
+  it("answers 503 with the reason while the database is unreachable, and 200 again on its own", async () => {
+    const { proxy, url } = await TcpProxy.start(db.url);
+    const pool = createPool(url, db.schema, 3);
+    try {
+      const made = await sidecarRunner(pool, { JOB_LOOP_INTERVAL_SECONDS: "1" });
+      runner = made.runner;
+      await runner.start();
+      const ready = async () => {
+        const res = await made.request("/readyz");
+        return { status: res.status, body: (await res.json()) as Ready };
+      };
+      await waitFor(async () => (await ready()).status === 200);
+      await proxy.cut();
+      const down = await waitFor(async () => {
+        const answer = await ready();
+        return answer.status === 503 ? answer.body : undefined;
+      }, 5000);
+      expect(check(down, "database").status).toBe("fail");
+      expect(check(down, "database").error).toEqual(expect.any(String));
+      // The heartbeat is younger than its TTL: only the database check fails.
+      expect(check(down, "jobs").status).toBe("ok");
+      await waitFor(
+        async () => /^job_runner_up 0$/m.test(await (await made.request("/metrics")).text()),
+        5000,
+      );
+      expect((await made.request("/livez")).status).toBe(200);
+      await proxy.restore();
+      const back = await waitFor(async () => {
+        const answer = await ready();
+        return answer.status === 200 ? answer.body : undefined;
+      }, 8000);
+      expect(check(back, "database")).toMatchObject({ status: "ok" });
+      await waitFor(
+        async () => /^job_runner_up 1$/m.test(await (await made.request("/metrics")).text()),
+        5000,
+      );
+    } finally {
+      await runner?.stop();
+      runner = undefined;
+      await pool.end({ timeout: 1 });
+      await proxy.close();
+    }
+  });
+
+  it("answers /livez 503 and job_runner_up 0 while the loop is stalled, and recovers", async () => {
+    const made = await sidecarRunner(db.sql, { JOB_LOOP_INTERVAL_SECONDS: "1" });
+    runner = made.runner;
+    let hang = false;
+    let release = () => {};
+    runner.addLoopStep({
+      name: "hang",
+      run: () => (hang ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()),
+    });
+    await runner.start();
+    await waitFor(() => runner!.loop?.lastTick?.ok);
+    expect((await made.request("/livez")).status).toBe(200);
+    hang = true;
+    // Stalled: no tick has completed for two intervals plus 5 s.
+    const stalled = await waitFor(async () => {
+      const res = await made.request("/livez");
+      return res.status === 503 ? res.json() : undefined;
+    }, 12_000);
+    expect(stalled).toMatchObject({ status: "fail", state: "running" });
+    expect(await (await made.request("/metrics")).text()).toMatch(/^job_runner_up 0$/m);
+    hang = false;
+    release();
+    await waitFor(async () => (await made.request("/livez")).status === 200, 5000);
+    await waitFor(async () => /^job_runner_up 1$/m.test(await (await made.request("/metrics")).text()), 5000);
+  }, 20_000);
 });
