@@ -5,6 +5,8 @@ import { RUNNER_ROW } from "./store.js";
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
 const DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2, 10, 60];
+/** The statuses of job_runs_total present from the start: success and the three kinds of failure. */
+const INITIAL_STATUSES = ["succeeded", "failed", "timed_out", "abandoned"];
 
 export interface Metrics {
   registry: Registry;
@@ -157,15 +159,30 @@ export function createMetrics(runner: Runner, cache: StateCache): Metrics {
   runner.events.on("skipped", (skip) => runs.inc({ job_name: skip.job.name, status: "skipped" }));
   runner.events.on("abandoned", (run) => runs.inc({ job_name: run.jobName, status: "abandoned" }));
 
-  /** Series exist from the start for every known job, so rate() and absent() behave. */
+  /**
+   * Counter series exist from the start for every known job (also one registered later), so
+   * increase() counts the first run and absent() means what it says. Only the outcomes alerts
+   * are written on: skipped and interrupted appear when they first happen. Histograms are not
+   * pre-filled: that would be 14 series per job each, in every scrape, before any run.
+   */
   const initialise = () => {
     for (const name of jobNames())
-      for (const status of ["succeeded", "failed"]) runs.inc({ job_name: name, status }, 0);
+      for (const status of INITIAL_STATUSES) runs.inc({ job_name: name, status }, 0);
   };
   initialise();
-  const render = () => {
+  /**
+   * registry.metrics() renders every metric in one go, and with thousands of jobs that holds the
+   * event loop for tens of milliseconds and delays due jobs; yielding between metrics bounds the
+   * hold to the largest single metric. The text is the same as registry.metrics() writes.
+   */
+  const render = async () => {
     initialise();
-    return registry.metrics();
+    const parts: string[] = [];
+    for (const metric of registry.getMetricsAsArray()) {
+      parts.push(await registry.getSingleMetricAsString(metric.name));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return `${parts.join("\n\n")}\n`;
   };
   return { registry, notificationFailures, render };
 }

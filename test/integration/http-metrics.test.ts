@@ -1,7 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runner } from "../../src/runner.js";
 import { testDatabase } from "../helpers/db.js";
@@ -11,6 +9,7 @@ import { waitFor } from "../helpers/runner.js";
 const db = await testDatabase("metrics");
 let runner: Runner;
 let scrape: () => Promise<string>;
+let failTicks = false;
 
 /** The value of one sample line, e.g. sample(text, 'job_runs_total{job_name="ok",status="succeeded"}'). */
 function sample(text: string, series: string): number | undefined {
@@ -31,12 +30,36 @@ beforeAll(async () => {
     schedule: "@yearly",
     run: (ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)),
   });
+  // Its first slot runs until the runner stops; every later slot is skipped (overlap: skip).
+  runner.registerJob({
+    name: "sticky",
+    schedule: "* * * * * *",
+    catchUp: "none",
+    run: (ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)),
+  });
+  runner.registerJob({ name: "ghost", schedule: "@yearly", run: () => {} });
+  runner.registerJob({ name: "idle", schedule: "@yearly", run: () => {} });
+  runner.addLoopStep({
+    name: "flaky",
+    run: async () => {
+      if (failTicks) throw new Error("flaky step");
+    },
+  });
   await runner.start();
+  // A run of "ghost" whose runner died: the reaper marks it abandoned at the next loop.
+  await db.sql`
+    insert into job_runs (job_name, trigger, attempt, status, runner_id, lease_until)
+    values ('ghost', 'manual', 1, 'running', 'dead-runner', now() - interval '1 minute')`;
+  await runner.loop!.tick();
   await (await runner.triggerJob("ok")).done;
   await (await runner.triggerJob("ok")).done;
   for (let i = 0; i < 3; i++) await (await runner.triggerJob("bad")).done;
   await runner.triggerJob("hold");
   await waitFor(() => calls >= 2, 5000);
+  await waitFor(
+    async () => (sample(await scrape(), 'job_runs_total{job_name="sticky",status="skipped"}') ?? 0) >= 1,
+    5000,
+  );
 });
 afterAll(() => runner.stop());
 
@@ -65,9 +88,62 @@ describe("/metrics", () => {
     expect(sample(text, 'job_schedule_delay_seconds_count{job_name="ticker"}')).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'job_schedule_delay_seconds_count{job_name="ok"}')).toBeUndefined();
     expect(sample(text, 'runner_notification_failures_total{kind="webhook"}')).toBe(0);
+    expect(sample(text, 'job_runs_total{job_name="ghost",status="abandoned"}')).toBe(1);
+    expect(sample(text, 'job_consecutive_failures{job_name="ghost"}')).toBe(1);
+    expect(sample(text, 'job_runs_total{job_name="sticky",status="skipped"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'job_running{job_name="sticky"}')).toBe(1);
+    // Present from the start, before any run: success and the three kinds of failure.
+    for (const status of ["succeeded", "failed", "timed_out", "abandoned"])
+      expect(sample(text, `job_runs_total{job_name="idle",status="${status}"}`)).toBe(0);
+    expect(sample(text, 'job_run_duration_seconds_bucket{le="+Inf",job_name="ok"}')).toBe(2);
+    expect(sample(text, 'job_run_duration_seconds_sum{job_name="bad"}')).toBeLessThan(1);
+    expect(
+      sample(text, 'job_schedule_delay_seconds_sum{job_name="ticker"}')! /
+        sample(text, 'job_schedule_delay_seconds_count{job_name="ticker"}')!,
+    ).toBeLessThan(0.5);
     expect(text).toMatch(/^process_cpu_seconds_total /m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).not.toMatch(/[{,]job="/);
+  });
+
+  it("declares each contract metric with its type and only the job_name and status labels", async () => {
+    const text = await scrape();
+    const types: Record<string, string> = {
+      job_runner_up: "gauge",
+      job_heartbeat_age_seconds: "gauge",
+      job_runs_total: "counter",
+      job_run_duration_seconds: "histogram",
+      job_schedule_delay_seconds: "histogram",
+      job_consecutive_failures: "gauge",
+      job_last_success_timestamp_seconds: "gauge",
+      job_next_run_timestamp_seconds: "gauge",
+      job_running: "gauge",
+      runner_notification_failures_total: "counter",
+    };
+    for (const [name, type] of Object.entries(types)) expect(text).toContain(`# TYPE ${name} ${type}\n`);
+    const labels = new Set<string>();
+    for (const line of text.split("\n")) {
+      if (!/^(job_|runner_)/.test(line)) continue;
+      for (const [, key] of line.matchAll(/[{,](\w+)="/g)) labels.add(key!);
+    }
+    expect([...labels].sort()).toEqual(["job_name", "kind", "le", "status"]);
+    // Every registered job has its gauges from the start; the loop's own heartbeat too.
+    for (const name of runner.registry.names()) {
+      expect(sample(text, `job_consecutive_failures{job_name="${name}"}`), name).toBeDefined();
+      expect(sample(text, `job_running{job_name="${name}"}`), name).toBeDefined();
+      expect(sample(text, `job_next_run_timestamp_seconds{job_name="${name}"}`), name).toBeGreaterThan(
+        Date.now() / 1000,
+      );
+    }
+  });
+
+  it("says job_runner_up 0 while the loop's ticks fail, and 1 once they succeed again", async () => {
+    failTicks = true;
+    await runner.loop!.tick();
+    expect(sample(await scrape(), "job_runner_up")).toBe(0);
+    failTicks = false;
+    await runner.loop!.tick();
+    expect(sample(await scrape(), "job_runner_up")).toBe(1);
   });
 
   it("lets the loop's heartbeat age grow when heartbeats stop", async () => {
@@ -78,13 +154,12 @@ describe("/metrics", () => {
   });
 
   it("passes promtool check metrics", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "runner-promtool-"));
-    const file = join(dir, "metrics.txt");
-    writeFileSync(file, await scrape());
-    // promtool reads the exposition on stdin and prints nothing when it has no complaint.
-    const output = execFileSync("sh", ["-c", `promtool check metrics < ${file} 2>&1; echo "exit=$?"`], {
-      encoding: "utf8",
-    });
-    expect(output.trim()).toBe("exit=0");
+    // Missing promtool fails the test: CI installs Debian's prometheus package, and so can you.
+    const promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].find((path) => existsSync(path));
+    if (!promtool) throw new Error("promtool is missing: apt-get install -y prometheus");
+    // promtool reads the exposition on stdin, prints nothing and exits 0 when it has no complaint.
+    const check = spawnSync(promtool, ["check", "metrics"], { input: await scrape(), encoding: "utf8" });
+    expect(`${check.stdout}${check.stderr}`).toBe("");
+    expect(check.status).toBe(0);
   });
 });
