@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Metrics } from "./metrics.js";
-import { deliver, OrderedQueue } from "./notify.js";
+import { deliver, OrderedQueue, withPathSuffix } from "./notify.js";
 import type { Runner } from "./runner.js";
 
 export interface AlertBody {
@@ -18,7 +18,10 @@ export interface AlertBody {
 /**
  * Consecutive-failure alerts, heartbeat pings and per-job pings. None of it ever delays or fails
  * a job or the loop: deliveries are queued, time out after 5 s, retry twice, then are logged and
- * counted in runner_notification_failures_total.
+ * counted in runner_notification_failures_total. A target that hangs cannot make the queue grow
+ * without bound: past 100 waiting deliveries (20 per job ping URL) new ones are dropped and
+ * counted, and a heartbeat ping is skipped while the previous one is still going (a dead man's
+ * switch only needs the latest).
  *
  * An alert fires when a run takes the job's consecutive failures across ALERT_AFTER_FAILURES and
  * resolves on the first success after that. The counts come from the database, so exactly one
@@ -34,6 +37,11 @@ export function wireNotifications(
   const failed = (kind: string) => (ok: boolean) => {
     if (!ok) metrics.notificationFailures.inc({ kind });
   };
+  const enqueue = (key: string, kind: string, limit: number, send: () => Promise<boolean>) => {
+    if (queue.push(key, () => send().then(failed(kind)), limit)) return;
+    metrics.notificationFailures.inc({ kind });
+    log.warn({ kind }, "%s dropped: %d deliveries to its target are already waiting", kind, limit);
+  };
   const webhook = config.alertWebhookUrl;
   const alert = (body: AlertBody) => {
     if (!webhook) return;
@@ -42,8 +50,8 @@ export function wireNotifications(
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     };
-    void queue.push("webhook", () =>
-      deliver(log, `alert webhook (${body.status} ${body.job_name})`, webhook, init).then(failed("webhook")),
+    enqueue("webhook", "webhook", 100, () =>
+      deliver(log, `alert webhook (${body.status} ${body.job_name})`, webhook, init),
     );
   };
   const base = (job: string, failures: number, error: string | null) => ({
@@ -75,17 +83,15 @@ export function wireNotifications(
       onFailureCount(run.job.name, run.failures.previous, run.failures.current, run.outcome.error ?? null);
     const ping = run.job.ping;
     if (ping) {
-      const url = run.outcome.status === "succeeded" ? ping : `${ping}/fail`;
-      void queue.push(`ping:${ping}`, () =>
-        deliver(log, `ping of ${run.job.name}`, url).then(failed("job_ping")),
-      );
+      const url = run.outcome.status === "succeeded" ? ping : withPathSuffix(ping, "fail");
+      enqueue(`ping:${ping}`, "job_ping", 20, () => deliver(log, `ping of ${run.job.name}`, url));
     }
   });
   runner.events.on("started", (run) => {
     const ping = run.job.ping;
     if (ping)
-      void queue.push(`ping:${ping}`, () =>
-        deliver(log, `start ping of ${run.job.name}`, `${ping}/start`).then(failed("job_ping")),
+      enqueue(`ping:${ping}`, "job_ping", 20, () =>
+        deliver(log, `start ping of ${run.job.name}`, withPathSuffix(ping, "start")),
       );
   });
   runner.events.on("abandoned", (run) => {
@@ -99,10 +105,11 @@ export function wireNotifications(
   const heartbeatUrl = config.heartbeatPingUrl;
   if (heartbeatUrl) {
     runner.onTick((tick) => {
-      if (tick.ok)
-        void queue.push("heartbeat", () =>
-          deliver(log, "heartbeat ping", heartbeatUrl, {}, { attempts: 2 }).then(failed("heartbeat_ping")),
-        );
+      if (!tick.ok) return;
+      const send = () =>
+        deliver(log, "heartbeat ping", heartbeatUrl, {}, { attempts: 2 }).then(failed("heartbeat_ping"));
+      if (!queue.push("heartbeat", send, 1))
+        log.debug("heartbeat ping skipped: the previous one is still going");
     });
   }
   return queue;

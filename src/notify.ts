@@ -52,22 +52,47 @@ function safeUrl(url: string): string {
 
 /**
  * Keeps deliveries to one target in order (a job's /start ping before its success ping) without
- * ever making the caller wait.
+ * ever making the caller wait. A target that hangs holds each delivery for its timeouts and
+ * retries while new ones keep coming, so each key holds at most `limit` pending deliveries.
  */
 export class OrderedQueue {
-  private tails = new Map<string, Promise<unknown>>();
+  private tails = new Map<string, Promise<void>>();
+  private pending = new Map<string, number>();
 
-  push(key: string, task: () => Promise<unknown>): Promise<unknown> {
-    const next = (this.tails.get(key) ?? Promise.resolve()).then(task, task);
-    this.tails.set(key, next);
-    void next.finally(() => {
+  /** Queues `task` after the key's earlier tasks; false when the key already has `limit` pending. */
+  push(key: string, task: () => Promise<unknown>, limit = 100): boolean {
+    const waiting = this.pending.get(key) ?? 0;
+    if (waiting >= limit) return false;
+    this.pending.set(key, waiting + 1);
+    // Tails never reject: a task that throws only ends its own turn.
+    const run = async () => {
+      try {
+        await task();
+      } catch {}
+    };
+    const next = (this.tails.get(key) ?? Promise.resolve()).then(run).finally(() => {
+      const left = (this.pending.get(key) ?? 1) - 1;
+      if (left > 0) this.pending.set(key, left);
+      else this.pending.delete(key);
       if (this.tails.get(key) === next) this.tails.delete(key);
     });
-    return next;
+    this.tails.set(key, next);
+    return true;
   }
 
   /** Resolves when everything queued so far was delivered or given up (used at shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.tails.values()]);
+  }
+}
+
+/** `url` with `/suffix` added to its path, keeping a query string (`?rid=...`) where it belongs. */
+export function withPathSuffix(url: string, suffix: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.pathname = `${parsed.pathname.replace(/\/+$/, "")}/${suffix}`;
+    return parsed.toString();
+  } catch {
+    return `${url}/${suffix}`;
   }
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OrderedQueue, withPathSuffix } from "../../src/notify.js";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
 import { waitFor } from "../helpers/runner.js";
@@ -19,13 +20,21 @@ beforeAll(async () => {
     });
     req.on("end", () => {
       received.push({ method: req.method!, path: req.url!, body });
+      // A target that never answers: the sender's timeout is all that ends the request.
+      if (req.url?.startsWith("/hang")) return;
       res.writeHead(req.url?.startsWith("/broken") ? 500 : 200).end("ok");
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      receiver.close(() => resolve());
+      receiver.closeAllConnections();
+    }),
+);
 
 const alerts = () =>
   received.filter((r) => r.path === "/webhook").map((r) => JSON.parse(r.body) as Record<string, unknown>);
@@ -105,6 +114,66 @@ describe("alerts and pings", () => {
     } finally {
       await made.runner.stop();
     }
+  });
+
+  it("keeps a ping URL's query string after /start and /fail", async () => {
+    expect(withPathSuffix("https://hc-ping.com/5b1c?rid=7", "start")).toBe(
+      "https://hc-ping.com/5b1c/start?rid=7",
+    );
+    expect(withPathSuffix("https://hc-ping.com/5b1c/", "fail")).toBe("https://hc-ping.com/5b1c/fail");
+    const made = await sidecarRunner(db.sql);
+    made.runner.registerJob({
+      name: "query",
+      schedule: "@yearly",
+      ping: `${base}/hq/check?rid=42`,
+      run: () => Promise.reject(new Error("x")),
+    });
+    await made.runner.start();
+    try {
+      await (await made.runner.triggerJob("query")).done;
+      const pings = () => received.filter((r) => r.path.startsWith("/hq/")).map((r) => r.path);
+      await waitFor(() => pings().length === 2);
+      expect(pings()).toEqual(["/hq/check/start?rid=42", "/hq/check/fail?rid=42"]);
+    } finally {
+      await made.runner.stop();
+    }
+  });
+
+  it("skips heartbeat pings while one hangs, and the loop goes on", async () => {
+    const made = await sidecarRunner(db.sql, {
+      HEARTBEAT_PING_URL: `${base}/hang/heartbeat`,
+      JOB_LOOP_INTERVAL_SECONDS: "1",
+    });
+    await made.runner.start();
+    try {
+      const firstTick = made.runner.loop!.lastTick;
+      await waitFor(() => made.runner.loop!.lastTick !== firstTick && made.runner.loop!.lastTick?.ok, 5000);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(received.filter((r) => r.path === "/hang/heartbeat")).toHaveLength(1);
+      expect(made.lines.join("")).toContain("heartbeat ping skipped");
+    } finally {
+      await made.runner.stop();
+    }
+  });
+
+  it("bounds what waits for one target, keeps order, and survives a task that throws", async () => {
+    const queue = new OrderedQueue();
+    const order: number[] = [];
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    expect(queue.push("t", () => gate.then(() => void order.push(1)), 3)).toBe(true);
+    expect(queue.push("t", () => Promise.reject(new Error("boom")), 3)).toBe(true);
+    expect(queue.push("t", async () => void order.push(3), 3)).toBe(true);
+    expect(queue.push("t", async () => void order.push(4), 3)).toBe(false);
+    expect(queue.push("other", async () => void order.push(5), 3)).toBe(true);
+    open();
+    await queue.drain();
+    expect(order).toEqual([5, 1, 3]);
+    expect(queue.push("t", async () => void order.push(6), 3)).toBe(true);
+    await queue.drain();
+    expect(order).toEqual([5, 1, 3, 6]);
   });
 
   it("pings HEARTBEAT_PING_URL after every healthy loop, and counts deliveries that fail", async () => {
