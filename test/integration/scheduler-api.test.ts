@@ -111,4 +111,32 @@ describe("the scheduler REST API with two replicas", () => {
       (await b.request("/api/v1/scheduler/jobs/nope", { method: "DELETE", headers: ADMIN })).status,
     ).toBe(404);
   });
+
+  it("gives a replica that starts later the API jobs before its first loop, and refuses a name stored elsewhere", async () => {
+    const pool = createPool(db.url, db.schema, 2);
+    pools.push(pool);
+    const c = await sidecarRunner(pool, {
+      ...env,
+      JOB_RUNNER_ID: "replica-c",
+      JOB_LOOP_INTERVAL_SECONDS: "3600",
+    });
+    try {
+      await c.runner.start();
+      // from_code was registered over HTTP on replica a in the test above.
+      const job = c.runner.listScheduledJobs().find((j) => j.name === "from_code");
+      expect(job).toMatchObject({ source: "api", schedule: "@daily" });
+      expect(job!.nextRunAt).toBeInstanceOf(Date);
+      expect(
+        (
+          await c.request("/api/v1/scheduler/jobs", {
+            method: "POST",
+            headers: ADMIN,
+            body: JSON.stringify({ name: "from_code", schedule: "@hourly", http: { url: target } }),
+          })
+        ).status,
+      ).toBe(409);
+    } finally {
+      await c.runner.stop();
+    }
+  });
 });
