@@ -18,18 +18,29 @@ export function livez(runner: Runner): Reply {
 
 /**
  * A database probe with a short timeout, shared by concurrent probes and reused for a second,
- * so a probe storm cannot load the database and a hung server cannot hang /readyz.
+ * so a probe storm cannot load the database and a hung server cannot hang /readyz. While a timed
+ * out query is still waiting (a network partition), no other is sent: they would pile up in the
+ * pool's queue, one a second, for as long as the partition lasts.
  */
 export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
   let last: { at: number; check: Promise<Check> } | undefined;
+  let waiting: { since: number; query: Promise<unknown> } | undefined;
+  const fail = (error: string): Check => ({ name: "database", status: "fail", error });
   const probe = async (): Promise<Check> => {
     const pool = sql();
-    if (!pool) return { name: "database", status: "fail", error: "not connected yet" };
+    if (!pool) return fail("not connected yet");
+    if (waiting) return fail(`no answer for ${Math.round((Date.now() - waiting.since) / 1000)} s`);
     const started = performance.now();
+    const current = { since: Date.now(), query: pool`select 1`.execute() };
+    waiting = current;
+    const settled = () => {
+      if (waiting === current) waiting = undefined;
+    };
+    current.query.then(settled, settled);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        pool`select 1`,
+        current.query,
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
@@ -40,7 +51,7 @@ export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
         latency_ms: Math.round((performance.now() - started) * 10) / 10,
       };
     } catch (error) {
-      return { name: "database", status: "fail", error: errorMessage(error) };
+      return fail(errorMessage(error));
     } finally {
       clearTimeout(timer);
     }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { Sql } from "postgres";
 import { createPool } from "../../src/db.js";
+import { databaseProbe } from "../../src/http/health.js";
 import type { Runner } from "../../src/runner.js";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
@@ -173,4 +175,22 @@ describe("/livez and /readyz", () => {
     await waitFor(async () => (await made.request("/livez")).status === 200, 5000);
     await waitFor(async () => /^job_runner_up 1$/m.test(await (await made.request("/metrics")).text()), 5000);
   }, 20_000);
+
+  it("sends no second probe query while one is still waiting for a hung server", async () => {
+    let sent = 0;
+    const hung = (() => ({
+      execute: () => {
+        sent++;
+        return new Promise(() => {});
+      },
+    })) as unknown as Sql;
+    const probe = databaseProbe(() => hung, 100);
+    expect(await probe()).toMatchObject({ status: "fail", error: "no answer within 100 ms" });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await probe()).toMatchObject({
+      status: "fail",
+      error: expect.stringMatching(/^no answer for \d+ s$/),
+    });
+    expect(sent).toBe(1);
+  });
 });
