@@ -42,8 +42,20 @@ function decodeParams(groups: Record<string, string> | undefined): Record<string
   return params;
 }
 
+/**
+ * The request target as a URL. Resolving it against a base would read `//metrics` as a host
+ * (and throw on `//`): an origin-form target is appended to the base instead.
+ */
+function targetUrl(target = "/"): URL {
+  try {
+    return new URL(target.startsWith("/") ? `http://sidecar${target}` : target);
+  } catch {
+    throw new HttpError(400, "malformed request target");
+  }
+}
+
 async function dispatch(routes: Route[], req: IncomingMessage): Promise<Reply> {
-  const url = new URL(req.url ?? "/", "http://sidecar");
+  const url = targetUrl(req.url);
   const matching = routes.filter((route) => route.path.test(url.pathname));
   if (matching.length === 0) throw new HttpError(404, `no such path: ${url.pathname.slice(0, 200)}`);
   const route = matching.find(

@@ -98,13 +98,22 @@ ${rows}
   };
 }
 
+/** The host of an Origin header; a malformed one is nobody's (refused, not a 500). */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * POST /ui/jobs/:name/trigger from the page's button: run the job, then back to the page.
  * Cross-origin posts are refused: Basic credentials are sent by the browser automatically.
  */
 export async function triggerFromPage(runner: Runner, name: string, req: IncomingMessage): Promise<Reply> {
   const origin = req.headers.origin;
-  if (origin && origin !== "null" && new URL(origin).host !== req.headers.host)
+  if (origin && origin !== "null" && originHost(origin) !== req.headers.host)
     throw new HttpError(403, "cross-origin form post refused");
   const job = runner.registry.get(name);
   if (!job) throw new HttpError(404, `unknown job "${name}"`);

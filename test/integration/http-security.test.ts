@@ -142,6 +142,14 @@ describe("bad input and secrets", () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("GET, HEAD");
     expect((await made.request("/livez", { method: "HEAD" })).status).toBe(200);
+    // Odd request targets are paths, not hosts, and never a 500.
+    expect((await made.request("//")).status).toBe(404);
+    expect((await made.request("//metrics")).status).toBe(404);
+    const badOrigin = await made.request("/ui/jobs/echo/trigger", {
+      method: "POST",
+      headers: { ...basic("ops", PASSWORD), origin: "http://[" },
+    });
+    expect(badOrigin.status).toBe(403);
     expect(
       (await made.request("/v1/admin/jobs/%E0%A4%A/runs", { headers: basic("ops", PASSWORD) })).status,
     ).toBe(400);
