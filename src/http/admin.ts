@@ -1,19 +1,17 @@
 import { jobStatus } from "../status.js";
 import type { Runner } from "../runner.js";
-import { HttpError, json, type Reply } from "./respond.js";
+import { connectedStore, HttpError, json, type Reply } from "./respond.js";
 
 /** GET /v1/admin/jobs/status: the fields of CONTRACT §6, from the database. */
 export async function adminStatus(runner: Runner): Promise<Reply> {
-  const store = runner.store;
-  if (!store) throw new HttpError(503, "not connected to the database yet");
+  const store = connectedStore(runner);
   const jobs = await jobStatus(store, runner.registry, (name) => runner.scheduler.nextRunAt(name));
   return json(200, { jobs });
 }
 
 /** GET /v1/admin/jobs/:name/runs?limit=N (1..1000, default 20): the newest runs first. */
 export async function adminRuns(runner: Runner, name: string, query: URLSearchParams): Promise<Reply> {
-  const store = runner.store;
-  if (!store) throw new HttpError(503, "not connected to the database yet");
+  const store = connectedStore(runner);
   const raw = query.get("limit") ?? "20";
   const limit = Number(raw);
   if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000)

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { API_SOURCE, parseApiDefinition } from "../definitions.js";
 import type { Runner } from "../runner.js";
-import { HttpError, json, type Reply, readJson } from "./respond.js";
+import { connectedStore, HttpError, json, type Reply, readJson } from "./respond.js";
 
 /** GET /api/v1/scheduler/jobs: every registered job with its next run. */
 export function listJobs(runner: Runner): Reply {
@@ -11,6 +11,7 @@ export function listJobs(runner: Runner): Reply {
 /** GET /api/v1/scheduler/jobs/:jobName/last-result: the latest finished run (404 if none). */
 export async function lastResult(runner: Runner, name: string): Promise<Reply> {
   if (!runner.registry.has(name)) throw new HttpError(404, `unknown job "${name}"`);
+  connectedStore(runner);
   const run = await runner.getLastExecutionResult(name);
   if (!run) throw new HttpError(404, `job "${name}" has no finished run yet`);
   return json(200, run);
@@ -25,13 +26,13 @@ export async function registerJob(
   req: IncomingMessage,
   sync: () => Promise<void>,
 ): Promise<Reply> {
+  const store = connectedStore(runner);
   const body = await readJson(req);
   const parsed = parseApiDefinition(body);
   if (!parsed.job) throw new HttpError(400, parsed.problems.join("; "));
   const { name } = parsed.job;
   if (runner.registry.has(name)) throw new HttpError(409, `job "${name}" already exists`);
-  if (!(await runner.store!.saveDefinition(name, body)))
-    throw new HttpError(409, `job "${name}" already exists`);
+  if (!(await store.saveDefinition(name, body))) throw new HttpError(409, `job "${name}" already exists`);
   await sync();
   const view = runner.listScheduledJobs().find((job) => job.name === name);
   return json(201, { job: view ?? { name } });
@@ -45,7 +46,7 @@ export async function registerJob(
 export async function deleteJob(runner: Runner, name: string): Promise<Reply> {
   const job = runner.registry.get(name);
   if (!job) throw new HttpError(404, `unknown job "${name}"`);
-  const persisted = job.source === API_SOURCE && (await runner.store!.deleteDefinition(name));
+  const persisted = job.source === API_SOURCE && (await connectedStore(runner).deleteDefinition(name));
   runner.cancelJob(name);
   return json(200, {
     deleted: name,

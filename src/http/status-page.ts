@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Runner } from "../runner.js";
 import { jobStatus } from "../status.js";
 import type { RunRow } from "../store.js";
-import { HttpError, type Reply } from "./respond.js";
+import { connectedStore, HttpError, type Reply } from "./respond.js";
 
 const COLORS: Record<string, string> = {
   succeeded: "#2e7d32",
@@ -45,8 +45,7 @@ function bars(runs: Bar[]): string {
  * and a trigger button. Server-rendered, no build step, no third-party script; refreshes itself.
  */
 export async function statusPage(runner: Runner, notice?: string): Promise<Reply> {
-  const store = runner.store;
-  if (!store) throw new HttpError(503, "not connected to the database yet");
+  const store = connectedStore(runner);
   const [states, recent] = await Promise.all([
     jobStatus(store, runner.registry, (n) => runner.scheduler.nextRunAt(n)),
     store.recentRuns(20),
@@ -117,6 +116,9 @@ export async function triggerFromPage(runner: Runner, name: string, req: Incomin
     throw new HttpError(403, "cross-origin form post refused");
   const job = runner.registry.get(name);
   if (!job) throw new HttpError(404, `unknown job "${name}"`);
+  if (runner.state !== "running") throw new HttpError(503, `runner is ${runner.state}`);
+  if (!runner.config.jobsEnabled)
+    throw new HttpError(503, "jobs are disabled on this runner (JOBS_ENABLED=false)");
   const run = await runner.triggerJob(name, {}, "http");
   return {
     status: 303,

@@ -139,4 +139,28 @@ describe("the scheduler REST API with two replicas", () => {
       await c.runner.stop();
     }
   });
+
+  it("answers 503, and opens no pool of its own, before the runner has connected", async () => {
+    const early = await sidecarRunner(db.sql, { ...env, JOB_RUNNER_ID: "replica-early" });
+    early.runner.registerJob({ name: "early", schedule: "@yearly", run: () => {} });
+    try {
+      const answers = await Promise.all([
+        early.request("/api/v1/scheduler/jobs/early/last-result", { headers: ADMIN }),
+        early.request("/api/v1/scheduler/jobs", {
+          method: "POST",
+          headers: ADMIN,
+          body: JSON.stringify({ name: "too_early", schedule: "@daily", http: { url: target } }),
+        }),
+        early.request("/api/v1/scheduler/jobs/early/trigger", { method: "POST", headers: ADMIN }),
+        early.request("/v1/admin/jobs/status", { headers: ADMIN }),
+        early.request("/v1/admin/jobs/early/runs", { headers: ADMIN }),
+        early.request("/", { headers: ADMIN }),
+        early.request("/ui/jobs/early/trigger", { method: "POST", headers: ADMIN }),
+      ]);
+      expect(answers.map((res) => res.status)).toEqual([503, 503, 503, 503, 503, 503, 503]);
+      expect(early.runner.store).toBeUndefined();
+    } finally {
+      await early.runner.stop();
+    }
+  });
 });
