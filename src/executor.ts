@@ -3,7 +3,7 @@ import type { Sql } from "postgres";
 import { retryDelay } from "./backoff.js";
 import { errorMessage } from "./errors.js";
 import type { RunEventBus, RunInfo } from "./events.js";
-import { invokeHandler, RunAbort } from "./invoke.js";
+import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
 import type { FailureCount, Store } from "./store.js";
 import type { Job, JobContext, RunOutcome, RunTrigger } from "./types.js";
 
@@ -15,9 +15,29 @@ export interface SlotFire {
 
 interface ActiveRun {
   info: RunInfo;
-  controller: AbortController;
-  done: Promise<RunOutcome>;
+  controller: RunController;
+  /** Undefined only between the call of its handler and the wiring of its outcome (see release). */
+  done: Promise<RunOutcome> | undefined;
 }
+
+/** A run whose handler has been called; follow() wires its timeout and outcome. */
+interface BegunRun {
+  run: ActiveRun;
+  call: HandlerCall;
+  params: Record<string, string>;
+}
+
+/** A claimed slot waiting for its instant. */
+interface WaitingRun {
+  fire: SlotFire;
+  resolve: (outcome: RunOutcome | Promise<RunOutcome>) => void;
+}
+
+const STOPPED_EARLY: RunOutcome = {
+  status: "interrupted",
+  error: "stopped before its instant",
+  durationMs: 0,
+};
 
 export interface StartedRun {
   runId: string;
@@ -35,7 +55,10 @@ export class Executor {
   private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private stopping = false;
   /** Claimed slots whose instant has not come yet, by instant. */
-  private readonly waiting = new Map<number, { runs: Map<string, () => void>; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<
+    number,
+    { runs: Map<string, WaitingRun>; timer: NodeJS.Timeout | undefined }
+  >();
 
   constructor(
     private readonly store: Store,
@@ -74,6 +97,8 @@ export class Executor {
       }
       started.push({ runId: row.id, done: this.startAt(fire, row.id) });
     }
+    // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
+    for (const at of [...this.waiting.keys()]) if (at <= Date.now()) this.release(at);
     return started;
   }
 
@@ -85,29 +110,33 @@ export class Executor {
    */
   private startAt(fire: SlotFire, runId: string): Promise<RunOutcome> {
     const at = fire.instant.getTime();
-    const wait = at - Date.now();
-    if (wait <= 0) return this.execute(fire.job, runId, fire.trigger, 1, fire.instant, {});
     let group = this.waiting.get(at);
     if (!group) {
-      const created = {
-        runs: new Map<string, () => void>(),
-        timer: setTimeout(() => this.release(at), wait),
-      };
-      this.waiting.set(at, created);
-      group = created;
+      const wait = at - Date.now();
+      group = { runs: new Map(), timer: wait > 0 ? setTimeout(() => this.release(at), wait) : undefined };
+      this.waiting.set(at, group);
     }
     const runs = group.runs;
-    return new Promise<void>((resolve) => runs.set(runId, resolve)).then(() =>
-      this.stopping
-        ? ({ status: "interrupted", error: "stopped before its instant", durationMs: 0 } as RunOutcome)
-        : this.execute(fire.job, runId, fire.trigger, 1, fire.instant, {}),
-    );
+    return new Promise<RunOutcome>((resolve) => runs.set(runId, { fire, resolve }));
   }
 
+  /**
+   * Start every run due at an instant. All handlers are called first, then each run's timeout and
+   * outcome are wired up: the last of 10,000 handlers starts after 10,000 calls, not after 10,000
+   * set-ups too.
+   */
   private release(at: number): void {
     const group = this.waiting.get(at);
+    if (!group) return;
     this.waiting.delete(at);
-    for (const resolve of group?.runs.values() ?? []) resolve();
+    clearTimeout(group.timer);
+    const begun: [BegunRun, WaitingRun][] = [];
+    for (const [runId, waiting] of group.runs) {
+      const { job, trigger, instant } = waiting.fire;
+      if (this.stopping) waiting.resolve(STOPPED_EARLY);
+      else begun.push([this.begin(job, runId, trigger, 1, instant, {}), waiting]);
+    }
+    for (const [run, waiting] of begun) waiting.resolve(this.follow(run));
   }
 
   /** Start a run that claims no slot (manual, once, http): the row is written before the handler starts. */
@@ -149,7 +178,7 @@ export class Executor {
     return count;
   }
 
-  private async execute(
+  private execute(
     job: Job,
     runId: string,
     trigger: RunTrigger,
@@ -157,19 +186,37 @@ export class Executor {
     scheduledFor: Date | null,
     params: Record<string, string>,
   ): Promise<RunOutcome> {
+    return this.follow(this.begin(job, runId, trigger, attempt, scheduledFor, params));
+  }
+
+  /** Register a run, publish its start and call its handler. */
+  private begin(
+    job: Job,
+    runId: string,
+    trigger: RunTrigger,
+    attempt: number,
+    scheduledFor: Date | null,
+    params: Record<string, string>,
+  ): BegunRun {
     const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
-    const controller = new AbortController();
-    const ctx = this.context(info, controller.signal, params);
-    const done = (async () => {
-      this.events.emit("started", info);
-      const outcome = await invokeHandler(job.run, ctx, controller, job.timeoutMs);
+    const run: ActiveRun = { info, controller: new RunController(), done: undefined };
+    this.active.set(runId, run);
+    this.events.emit("started", info);
+    return { run, call: callHandler(job.run, this.context(info, run.controller, params)), params };
+  }
+
+  /** Settle a begun run: timeout, outcome row, finished event, retries. */
+  private async follow({ run, call, params }: BegunRun): Promise<RunOutcome> {
+    const { info, controller } = run;
+    const { job, runId } = info;
+    run.done = (async () => {
+      const outcome = await settleCall(call, controller, job.timeoutMs);
       const failures = await this.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
-    this.active.set(runId, { info, controller, done });
-    const outcome = await done.finally(() => this.active.delete(runId));
-    return this.maybeRetry(job, outcome, attempt, scheduledFor, params);
+    const outcome = await run.done.finally(() => this.active.delete(runId));
+    return this.maybeRetry(job, outcome, info.attempt, info.scheduledFor, params);
   }
 
   private async maybeRetry(
@@ -236,11 +283,18 @@ export class Executor {
     }
   }
 
-  private context(info: RunInfo, signal: AbortSignal, params: Record<string, string>): JobContext {
-    const log = this.log.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt });
+  /** `signal` and `log` are made when first read: most handlers use neither (see RunController). */
+  private context(info: RunInfo, controller: RunController, params: Record<string, string>): JobContext {
+    const parent = this.log;
+    let log: Logger | undefined;
     return {
-      signal,
-      log,
+      get signal() {
+        return controller.signal;
+      },
+      get log() {
+        log ??= parent.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt });
+        return log;
+      },
       sql: this.sql,
       params,
       runId: info.runId,
@@ -260,12 +314,9 @@ export class Executor {
     this.stopping = true;
     for (const entry of [...this.retryTimers]) entry.resolve();
     const early = [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);
-    for (const [at, group] of this.waiting) {
-      clearTimeout(group.timer);
-      this.release(at);
-    }
+    for (const at of [...this.waiting.keys()]) this.release(at);
     await this.store.markInterrupted(early, "stopped before its instant").catch(() => {});
-    const pending = [...this.active.values()].map((run) => run.done);
+    const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
@@ -276,6 +327,6 @@ export class Executor {
     for (const run of this.active.values()) {
       run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
     }
-    await Promise.allSettled([...this.active.values()].map((run) => run.done));
+    await Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? []));
   }
 }

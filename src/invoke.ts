@@ -29,51 +29,109 @@ export function boundedResult(value: unknown): unknown {
 }
 
 /**
- * Run a handler until it settles, its timeout passes, or its controller is aborted (shutdown,
- * cancel), whichever comes first. A handler that ignores its signal is left behind: the outcome
- * is decided at the deadline, so the run is recorded on time regardless.
+ * A run's AbortController, made when something first reads `signal`. Most handlers never do, and
+ * a controller with a listener on it costs about 1 KB that lives as long as the run and 10 µs to
+ * make; with 10,000 runs due at one instant that was a fifth of the time to start them.
  */
-export async function invokeHandler(
-  handler: JobHandler,
-  ctx: JobContext,
-  controller: AbortController,
+export class RunController {
+  private controller: AbortController | undefined;
+  private listener: ((reason: unknown) => void) | undefined;
+  aborted = false;
+  reason: unknown;
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.aborted && !this.controller.signal.aborted) this.controller.abort(this.reason);
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.listener?.(reason);
+  }
+
+  /** The invocation's own listener: there is one, called on the first abort. */
+  onAbort(listener: (reason: unknown) => void): void {
+    this.listener = listener;
+  }
+}
+
+/** A handler just called: what it returned (a value or a promise), or what it threw. */
+export type HandlerCall = { started: number } & (
+  | { threw: false; value: unknown }
+  | { threw: true; error: unknown }
+);
+
+/** Call a handler now. Its outcome is settled by settleCall. */
+export function callHandler(handler: JobHandler, ctx: JobContext): HandlerCall {
+  const started = performance.now();
+  try {
+    return { started, threw: false, value: handler(ctx) };
+  } catch (error) {
+    return { started, threw: true, error };
+  }
+}
+
+/**
+ * Wait for a called handler to settle, its timeout to pass (counted from the call), or its
+ * controller to be aborted (shutdown, cancel), whichever comes first. A handler that ignores its
+ * signal is left behind: the outcome is decided at the deadline, so the run is recorded on time.
+ */
+export function settleCall(
+  call: HandlerCall,
+  controller: RunController,
   timeoutMs: number,
 ): Promise<RunOutcome> {
-  const started = performance.now();
-  const elapsed = () => performance.now() - started;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<RunOutcome>((resolve) => {
-    timer = setTimeout(() => {
-      const reason = new RunAbort("timeout", `timed out after ${timeoutMs} ms`);
-      controller.abort(reason);
-      resolve({ status: "timed_out", error: reason.message, durationMs: elapsed() });
-    }, timeoutMs);
-  });
-  const aborted = new Promise<RunOutcome>((resolve) => {
-    const onAbort = () => {
-      const reason = controller.signal.reason;
-      if (reason instanceof RunAbort && reason.kind === "timeout") return;
-      resolve({ status: "interrupted", error: errorMessage(reason), durationMs: elapsed() });
+  return new Promise<RunOutcome>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = (outcome: Omit<RunOutcome, "durationMs">) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...outcome, durationMs: performance.now() - call.started });
     };
-    if (controller.signal.aborted) onAbort();
-    else controller.signal.addEventListener("abort", onAbort, { once: true });
-  });
-  const settled = Promise.resolve()
-    .then(() => handler(ctx))
-    .then(
-      (value): RunOutcome => ({ status: "succeeded", result: boundedResult(value), durationMs: elapsed() }),
-      (error: unknown): RunOutcome => ({
+    const fail = (error: unknown) =>
+      settle({
         status: "failed",
         error: errorMessage(error),
         errorStack: error instanceof Error ? error.stack : undefined,
         // A kind may attach what it has (a command's exit code and output tails) to its error.
         result: boundedResult((error as { result?: unknown } | null)?.result),
-        durationMs: elapsed(),
-      }),
+      });
+    const succeed = (value: unknown) => settle({ status: "succeeded", result: boundedResult(value) });
+    if (call.threw) return fail(call.error);
+    if (controller.aborted) return settle({ status: "interrupted", error: errorMessage(controller.reason) });
+    if (!isThenable(call.value)) return succeed(call.value);
+    controller.onAbort((reason) => {
+      if (reason instanceof RunAbort && reason.kind === "timeout") return;
+      settle({ status: "interrupted", error: errorMessage(reason) });
+    });
+    timer = setTimeout(
+      () => {
+        const reason = new RunAbort("timeout", `timed out after ${timeoutMs} ms`);
+        settle({ status: "timed_out", error: reason.message });
+        controller.abort(reason);
+      },
+      Math.max(0, timeoutMs - (performance.now() - call.started)),
     );
-  try {
-    return await Promise.race([settled, deadline, aborted]);
-  } finally {
-    clearTimeout(timer);
-  }
+    Promise.resolve(call.value).then(succeed, fail);
+  });
+}
+
+/** Call a handler and settle its outcome (callHandler, then settleCall). */
+export function invokeHandler(
+  handler: JobHandler,
+  ctx: JobContext,
+  controller: RunController,
+  timeoutMs: number,
+): Promise<RunOutcome> {
+  return settleCall(callHandler(handler, ctx), controller, timeoutMs);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
