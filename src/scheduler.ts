@@ -85,10 +85,13 @@ export class Scheduler {
     this.dropDeleted();
     const top = this.heap[0];
     if (!top) return;
-    if (this.timer && this.armedFor <= top.at) return;
+    // The wake time, not the instant, decides: a job added for the same instant can lengthen
+    // the lead (more slots to claim) and so move the wake earlier.
+    const wakeAt = top.at - this.lead(top.at);
+    if (this.timer && this.armedFor <= wakeAt) return;
     clearTimeout(this.timer);
-    this.armedFor = top.at;
-    const delay = Math.min(Math.max(top.at - this.lead(top.at) - Date.now(), 0), MAX_TIMER_MS);
+    this.armedFor = wakeAt;
+    const delay = Math.min(Math.max(wakeAt - Date.now(), 0), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.wake(), delay);
   }
 

@@ -21,10 +21,10 @@ interface Args {
   schema?: string;
 }
 const args = JSON.parse(process.argv[2]!) as Args;
-// "soon": one fire, at a second 8 s from now (well after start-up), then not again for a minute.
+// "soon": one fire, at a second 15 s from now (well after start-up), then not again for a minute.
 const once = args.schedule === "soon";
 const schedule = once
-  ? `${(new Date().getUTCSeconds() + 8) % 60} * * * * *`
+  ? `${(new Date().getUTCSeconds() + 15) % 60} * * * * *`
   : (args.schedule ?? "* * * * * *");
 
 /** Per fire: [delay of the first start, delay of the last start] in ms, and whether every job fired. */
