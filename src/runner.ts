@@ -10,6 +10,8 @@ import { parseCodeJob } from "./job-schema.js";
 import { createLogger } from "./log.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { ON_TIME_TOLERANCE_MS, planFires } from "./misfire.js";
+import { ClaimLead } from "./claim-lead.js";
+import { housekeeping } from "./housekeeping.js";
 import { MissedSlots } from "./missed-slots.js";
 import { Registry } from "./registry.js";
 import { logRuns } from "./run-log.js";
@@ -26,9 +28,6 @@ export interface RunnerOptions {
   /** Use this pool instead of opening DATABASE_URL or the embedded server (tests, embedding). */
   sql?: Sql;
 }
-
-const MIN_LEAD_MS = 50;
-const MAX_LEAD_MS = 2000;
 
 export type RunnerState = "new" | "starting" | "running" | "stopping" | "stopped";
 
@@ -72,8 +71,7 @@ export class Runner {
   private readonly stopHooks: (() => Promise<void>)[] = [];
   private readonly startHooks: (() => Promise<void>)[] = [];
   private readonly extraSteps: LoopStep[] = [];
-  /** Measured cost of claiming one slot, in ms (see adaptLead). */
-  private claimMsPerSlot = 0.05;
+  private readonly claimLead = new ClaimLead();
 
   constructor(options: RunnerOptions = {}) {
     this.config = options.config ?? loadConfig(process.env);
@@ -86,7 +84,7 @@ export class Runner {
       });
     this.ownSql = options.sql;
     this.scheduler = new Scheduler((due, now) => this.onDue(due, now));
-    this.scheduler.leadFor = (count) => this.leadFor(count);
+    this.scheduler.leadFor = (count) => this.claimLead.for(count);
     this.events.onListenerError = (event, error) =>
       this.log.error({ err: error, event }, "run event listener failed");
     logRuns(this.events, this.log);
@@ -163,9 +161,14 @@ export class Runner {
       );
     const jobs = this.registry.list();
     const known = await store.registerJobs(jobs.map((job) => job.name));
-    this.loop = new Loop(this.config.intervalSeconds * 1000, this.loopSteps(), this.log, (tick) => {
-      for (const listener of this.tickListeners) listener(tick);
-    });
+    this.loop = new Loop(
+      this.config.intervalSeconds * 1000,
+      [...housekeeping(this), ...this.extraSteps],
+      this.log,
+      (tick) => {
+        for (const listener of this.tickListeners) listener(tick);
+      },
+    );
     const now = new Date();
     for (const job of jobs) this.scheduler.add(job, now);
     if (this.config.jobsEnabled) {
@@ -294,46 +297,6 @@ export class Runner {
     }
   }
 
-  private loopSteps() {
-    const store = () => this.store!;
-    return [
-      {
-        name: "heartbeat",
-        run: async () => {
-          await store().heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION });
-          this.lastHeartbeatAt = new Date();
-        },
-      },
-      { name: "leases", run: () => store().renewLeases(this.executor!.runningIds()) },
-      {
-        name: "reaper",
-        run: async () => {
-          for (const row of await store().reapAbandoned()) {
-            this.events.emit("abandoned", {
-              runId: row.id,
-              jobName: row.job_name,
-              runnerId: row.runner_id,
-              consecutiveFailures: row.consecutive_failures,
-            });
-          }
-        },
-      },
-      { name: "triggers", run: () => this.pickUpTriggers() },
-      { name: "missed slots", run: () => this.settleMissed() },
-      ...this.extraSteps,
-    ];
-  }
-
-  private async pickUpTriggers(): Promise<void> {
-    if (!this.config.jobsEnabled || this.state !== "running") return;
-    for (const request of await this.store!.claimTriggers(this.registry.names())) {
-      const job = this.registry.get(request.job_name);
-      if (!job) continue;
-      const run = await this.executor!.runNow(job, request.trigger, request.params);
-      await this.store!.attachTriggerRun(request.id, run.runId);
-    }
-  }
-
   private onDue(due: DueJob[], now: number): void {
     if (!this.config.jobsEnabled || this.state !== "running") return;
     const fires: SlotFire[] = [];
@@ -350,7 +313,7 @@ export class Runner {
     try {
       const started = performance.now();
       await this.executor!.fireSlots(fires);
-      this.adaptLead(performance.now() - started, fires.length);
+      this.claimLead.observe(performance.now() - started, fires.length);
       for (const fire of fires) this.missed.noteSettled(fire);
     } catch (error) {
       this.log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
@@ -358,22 +321,8 @@ export class Runner {
     }
   }
 
-  /**
-   * The scheduler hands jobs over ahead of their instant, so the claim is done when the instant
-   * comes. The lead grows with the number of jobs due together, from the measured cost of a
-   * claimed slot (about 25 µs here: 1 job claims in about 1 ms, 10,000 in about 250 ms), with a
-   * threefold margin, between 50 ms and 2 s.
-   */
-  private adaptLead(claimMs: number, slots: number): void {
-    this.claimMsPerSlot = 0.7 * this.claimMsPerSlot + 0.3 * (claimMs / Math.max(1, slots));
-  }
-
-  private leadFor(count: number): number {
-    return Math.min(MAX_LEAD_MS, Math.max(MIN_LEAD_MS, 3 * (5 + count * this.claimMsPerSlot)));
-  }
-
   /** Run missed slots by each job's policy; slots another replica ran conflict and are skipped. */
-  private async settleMissed(): Promise<void> {
+  async settleMissed(): Promise<void> {
     if (this.missed.size === 0 || !this.config.jobsEnabled || this.state === "stopping") return;
     await this.fire(this.missed.drain(Date.now(), (name) => this.registry.has(name)));
   }
