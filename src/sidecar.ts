@@ -1,15 +1,12 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { wireNotifications } from "./alerts.js";
+import type { Config } from "./config.js";
 import { syncDefinitions } from "./definitions.js";
 import { ConfigError } from "./errors.js";
-import { adminRuns, adminStatus } from "./http/admin.js";
-import { requireAdmin, requireTrigger } from "./http/auth.js";
-import { databaseProbe, livez, readyz } from "./http/health.js";
-
-import { deleteJob, lastResult, listJobs, registerJob } from "./http/scheduler-api.js";
-import { statusPage, triggerFromPage } from "./http/status-page.js";
+import { databaseProbe } from "./http/health.js";
+import { sidecarRoutes } from "./http/routes.js";
 import { createHttpServer, type Route } from "./http/server.js";
-import { triggerJob } from "./http/trigger.js";
 import { registerSecret } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import type { Runner } from "./runner.js";
@@ -19,8 +16,6 @@ export interface Sidecar {
   port: number;
   close(): Promise<void>;
 }
-
-const NAME = "(?<name>[^/]+)";
 
 /**
  * The HTTP sidecar: /livez, /readyz, /metrics, the admin API and the trigger endpoints, plus the
@@ -44,89 +39,9 @@ export async function startSidecar(
   runner.onStart(sync);
   runner.addLoopStep({ name: "job definitions", run: sync });
   const probe = databaseProbe(() => runner.store?.sql);
-  const admin =
-    (handler: Route["handle"]): Route["handle"] =>
-    (req, params, query) => {
-      requireAdmin(req, config);
-      return handler(req, params, query);
-    };
-  const trigger: Route["handle"] = (req, params) => {
-    requireTrigger(req, config);
-    return triggerJob(runner, params.name!, req);
-  };
-  const routes: Route[] = [
-    { method: "GET", path: /^\/livez$/, handle: () => livez(runner) },
-    { method: "GET", path: /^\/readyz$/, handle: () => readyz(runner, probe) },
-    {
-      method: "GET",
-      path: /^\/metrics$/,
-      handle: async () => ({
-        status: 200,
-        raw: true,
-        body: await metrics.render(),
-        headers: { "content-type": metrics.registry.contentType },
-      }),
-    },
-    { method: "GET", path: /^\/v1\/admin\/jobs\/status$/, handle: admin(() => adminStatus(runner)) },
-    {
-      method: "GET",
-      path: new RegExp(`^/v1/admin/jobs/${NAME}/runs$`),
-      handle: admin((_req, p, q) => adminRuns(runner, p.name!, q)),
-    },
-    { method: "POST", path: new RegExp(`^/v1/jobs/${NAME}/trigger$`), handle: trigger },
-    { method: "GET", path: /^\/api\/v1\/scheduler\/jobs$/, handle: admin(() => listJobs(runner)) },
-    {
-      method: "POST",
-      path: new RegExp(`^/api/v1/scheduler/jobs/${NAME}/trigger$`),
-      handle: admin((req, p) => triggerJob(runner, p.name!, req)),
-    },
-    {
-      method: "GET",
-      path: new RegExp(`^/api/v1/scheduler/jobs/${NAME}/last-result$`),
-      handle: admin((_req, p) => lastResult(runner, p.name!)),
-    },
-    {
-      method: "POST",
-      path: /^\/api\/v1\/scheduler\/jobs$/,
-      handle: admin((req) => registerJob(runner, req, sync)),
-    },
-    {
-      method: "DELETE",
-      path: new RegExp(`^/api/v1/scheduler/jobs/${NAME}$`),
-      handle: admin((_req, p) => deleteJob(runner, p.name!)),
-    },
-    {
-      method: "GET",
-      path: /^\/$/,
-      handle: admin((_req, _p, q) =>
-        statusPage(
-          runner,
-          q.get("triggered") ? `Started ${q.get("triggered")} (run ${q.get("run")})` : undefined,
-        ),
-      ),
-    },
-    {
-      method: "POST",
-      path: new RegExp(`^/ui/jobs/${NAME}/trigger$`),
-      handle: admin((req, p) => triggerFromPage(runner, p.name!, req)),
-    },
-    ...extraRoutes(runner),
-  ];
+  const routes = [...sidecarRoutes(runner, { metrics, probe, sync }), ...extraRoutes(runner)];
   const server = createHttpServer(routes, log);
-  await new Promise<void>((resolve, reject) => {
-    const onListenError = (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE")
-        reject(new ConfigError(`HTTP_PORT: port ${config.httpPort} on ${config.httpHost} is already in use`));
-      else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
-        reject(new ConfigError(`HTTP_HOST: cannot listen on ${config.httpHost} (${error.code})`));
-      else reject(error);
-    };
-    server.once("error", onListenError);
-    server.listen(config.httpPort, config.httpHost, () => {
-      server.off("error", onListenError);
-      resolve();
-    });
-  });
+  await listen(server, config);
   // Once listening, a server error (EMFILE on accept) would throw with no listener and take
   // the daemon and its running jobs down; the listener keeps accepting when it can.
   server.on("error", (error) => log.error({ err: error }, "http listener error: %s", error.message));
@@ -149,4 +64,22 @@ export async function startSidecar(
   };
   runner.onStop(close);
   return { port, close };
+}
+
+/** Listen on HTTP_HOST:HTTP_PORT; a busy port or a bad host is a configuration error (exit 2). */
+function listen(server: Server, config: Config): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onListenError = (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE")
+        reject(new ConfigError(`HTTP_PORT: port ${config.httpPort} on ${config.httpHost} is already in use`));
+      else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
+        reject(new ConfigError(`HTTP_HOST: cannot listen on ${config.httpHost} (${error.code})`));
+      else reject(error);
+    };
+    server.once("error", onListenError);
+    server.listen(config.httpPort, config.httpHost, () => {
+      server.off("error", onListenError);
+      resolve();
+    });
+  });
 }
