@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +44,17 @@ export async function freePort(): Promise<number> {
 
 /** Resident set size of this process, in MB. */
 export const rssMb = () => process.memoryUsage().rss / 1048576;
+
+/** The highest resident set size this process has had (VmHWM), in MB; the current one off Linux. */
+export function peakRssMb(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kb) return Number(kb) / 1024;
+  } catch {
+    // not Linux
+  }
+  return rssMb();
+}
 
 /** Milliseconds until `ms` past the next whole second (fires land on second boundaries). */
 export function untilNextSecond(offsetMs = 0): number {

@@ -48,14 +48,25 @@ export async function startStop(url: string, schema: string): Promise<{ startMs:
 
 export interface ScaleOut {
   replicas: number;
+  /** Slots in the window with a first attempt, of `expected`. */
   slots: number;
   expected: number;
+  /** Slots with more than one row (attempt 1 is unique, so these would be retries or worse). */
   duplicates: number;
+  /** First attempts that did not succeed (interrupted, abandoned...). */
+  failed: number;
+  /** How many slots each replica ran. */
+  perReplica: number[];
+  /** Handler start minus the slot's instant, ms, as each handler measured it. */
   p50: number;
   p99: number;
 }
 
-/** N per-second jobs for D seconds on R replicas: every slot once, and the claim delay per slot. */
+/**
+ * N per-second jobs for D seconds on R replicas: every slot exactly once, and the fire delay per
+ * slot. Each handler returns its own start delay, which lands in job_runs.result: started_at is
+ * the instant itself when the slot was claimed ahead, so it says nothing about the delay.
+ */
 export async function scaleOut(
   url: string,
   schema: string,
@@ -67,7 +78,12 @@ export async function scaleOut(
   const module = join(dir, "jobs.mjs");
   writeFileSync(
     module,
-    `export default Array.from({ length: ${jobs} }, (_, i) => ({ name: "tick-" + i, schedule: "* * * * * *", catchUp: "none", overlap: "allow", run: () => {} }));\n`,
+    `const now = () => performance.timeOrigin + performance.now();
+export default Array.from({ length: ${jobs} }, (_, i) => ({
+  name: "tick-" + i, schedule: "* * * * * *", catchUp: "none", overlap: "allow",
+  run: (ctx) => ({ delay_ms: now() - ctx.scheduledFor.getTime() }),
+}));
+`,
   );
   const children = Array.from({ length: replicas }, (_, i) =>
     startRunner(
@@ -83,20 +99,26 @@ export async function scaleOut(
   for (const child of children) child.kill("SIGTERM");
   await Promise.all(children.map(exited));
   const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
-  const rows = await sql<{ delay: number }[]>`
-    select extract(epoch from started_at - scheduled_for) * 1000 as delay from job_runs
-    where scheduled_for between ${from} and ${to} and attempt = 1`;
+  const window = sql`scheduled_for between ${from} and ${to}`;
+  const rows = await sql<{ delay: number | null; status: string; runner_id: string }[]>`
+    select (result->>'delay_ms')::float8 as delay, status, runner_id from job_runs
+    where ${window} and attempt = 1`;
   const [dupes] = await sql<{ n: number }[]>`
-    select count(*)::int as n from (select 1 from job_runs where scheduled_for between ${from} and ${to}
+    select count(*)::int as n from (select 1 from job_runs where ${window}
     group by job_name, scheduled_for having count(*) > 1) d`;
   await sql.end();
-  const delays = rows.map((r) => Number(r.delay));
-  const expected = jobs * ((to.getTime() - from.getTime()) / 1000 + 1);
+  const delays = rows.flatMap((r) => (r.delay === null ? [] : [r.delay]));
+  const perReplica = Array.from(
+    { length: replicas },
+    (_, i) => rows.filter((r) => r.runner_id === `replica-${i}`).length,
+  );
   return {
     replicas,
     slots: rows.length,
-    expected,
+    expected: jobs * ((to.getTime() - from.getTime()) / 1000 + 1),
     duplicates: dupes!.n,
+    failed: rows.filter((r) => r.status !== "succeeded").length,
+    perReplica,
     p50: percentile(delays, 50),
     p99: percentile(delays, 99),
   };
