@@ -50,7 +50,13 @@ beforeAll(async () => {
   await db.sql`
     insert into job_runs (job_name, trigger, attempt, status, runner_id, lease_until)
     values ('ghost', 'manual', 1, 'running', 'dead-runner', now() - interval '1 minute')`;
-  await runner.loop!.tick();
+  // A tick already under way (the one start() began) may have reaped before the insert: tick
+  // until the reaper has seen it.
+  await waitFor(async () => {
+    await runner.loop!.tick();
+    const [row] = await db.sql`select status from job_runs where job_name = 'ghost'`;
+    return row!.status === "abandoned";
+  });
   await (await runner.triggerJob("ok")).done;
   await (await runner.triggerJob("ok")).done;
   for (let i = 0; i < 3; i++) await (await runner.triggerJob("bad")).done;
