@@ -39,7 +39,9 @@ export const jobOptionsShape = {
     .regex(
       JOB_NAME,
       "expected lower-case letters, digits, _ or -, starting with a letter, at most 63 characters",
-    ),
+    )
+    // The loop's own row in job_heartbeats.
+    .refine((name) => name !== "jobs-runner", '"jobs-runner" is reserved for the loop\'s heartbeat'),
   schedule: z.string().min(1, "must not be empty"),
   timezone: z.string().default("UTC"),
   timeout: duration.default(3_600_000),

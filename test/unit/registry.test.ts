@@ -88,6 +88,12 @@ describe("job validation", () => {
     ).toMatch(/^here "a": timezone: unknown time zone "Nowhere\/City"/);
   });
 
+  it("reserves jobs-runner, the loop's heartbeat row", () => {
+    expect(
+      parseCodeJob({ name: "jobs-runner", schedule: "@daily", run: () => {} }, "here", "x").problems,
+    ).toEqual([`here "jobs-runner": name: "jobs-runner" is reserved for the loop's heartbeat`]);
+  });
+
   it("rejects unknown options (a typo is not silently ignored)", () => {
     expect(
       parseCodeJob({ name: "a", schedule: "* * * * *", timout: "5m", run: () => {} }, "here", "x")
