@@ -113,11 +113,28 @@ export class Executor {
     let group = this.waiting.get(at);
     if (!group) {
       const wait = at - Date.now();
-      group = { runs: new Map(), timer: wait > 0 ? setTimeout(() => this.release(at), wait) : undefined };
+      group = {
+        runs: new Map(),
+        timer: wait > 0 ? setTimeout(() => this.releaseWhenDue(at), wait) : undefined,
+      };
       this.waiting.set(at, group);
     }
     const runs = group.runs;
     return new Promise<RunOutcome>((resolve) => runs.set(runId, { fire, resolve }));
+  }
+
+  /**
+   * Timers run on the monotonic clock and fire up to a millisecond before the wall clock reaches
+   * the instant (measured here: 1 fire in 10). A handler started early would read a time before
+   * its own slot (a midnight job dating its report the day before), so wait out the rest.
+   */
+  private releaseWhenDue(at: number): void {
+    const group = this.waiting.get(at);
+    if (!group) return;
+    const early = at - Date.now();
+    if (early > 1) group.timer = setTimeout(() => this.releaseWhenDue(at), early);
+    else if (early > 0) setImmediate(() => this.releaseWhenDue(at));
+    else this.release(at);
   }
 
   /**
