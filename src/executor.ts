@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
 import { retryDelay } from "./backoff.js";
+import { bounded } from "./bounded.js";
 import { errorMessage } from "./errors.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
@@ -332,7 +333,7 @@ export class Executor {
     for (const entry of [...this.retryTimers]) entry.resolve();
     const early = [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);
     for (const at of [...this.waiting.keys()]) this.release(at);
-    await this.store.markInterrupted(early, "stopped before its instant").catch(() => {});
+    await bounded(this.store.markInterrupted(early, "stopped before its instant"), 1000);
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -344,6 +345,7 @@ export class Executor {
     for (const run of this.active.values()) {
       run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
     }
-    await Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? []));
+    // Recording the interrupted outcomes needs the database; a hung one must not hold the exit.
+    await bounded(Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? [])), 2000);
   }
 }

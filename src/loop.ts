@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { bounded } from "./bounded.js";
 import { errorMessage } from "./errors.js";
 
 export interface LoopStep {
@@ -48,12 +49,13 @@ export class Loop {
     return this.current;
   }
 
-  /** Stops ticking and waits for a tick in progress. */
-  async stop(): Promise<void> {
+  /** Stops ticking and waits for a tick in progress, at most `waitMs` (a hung database). */
+  async stop(waitMs = 2000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.current;
+    if (!(await bounded(this.current, waitMs)))
+      this.log.warn("loop tick still running at shutdown; not waiting for it");
   }
 
   /** The loop is stalled when no tick has completed for two intervals. */

@@ -10,6 +10,7 @@ import { parseCodeJob } from "./job-schema.js";
 import { createLogger } from "./log.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { ON_TIME_TOLERANCE_MS, planFires } from "./misfire.js";
+import { bounded } from "./bounded.js";
 import { ClaimLead } from "./claim-lead.js";
 import { housekeeping } from "./housekeeping.js";
 import { MissedSlots } from "./missed-slots.js";
@@ -285,9 +286,12 @@ export class Runner {
     await this.loop?.stop();
     try {
       await this.executor?.stop(this.config.shutdownGraceSeconds * 1000);
-      if (wasRunning) await this.store?.markRunnerStopped().catch(() => {});
+      if (wasRunning) await bounded(this.store?.markRunnerStopped(), 1000);
       for (const hook of this.stopHooks)
-        await hook().catch((error) => this.log.warn({ err: error }, "stop hook failed"));
+        await bounded(
+          hook().catch((error) => this.log.warn({ err: error }, "stop hook failed")),
+          3000,
+        );
     } finally {
       await this.database
         ?.close()
