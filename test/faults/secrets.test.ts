@@ -19,7 +19,9 @@ describe("secrets never leak", () => {
   it("appear in no log line, run record or error message, across the scenarios that handle them", async () => {
     // An endpoint that echoes what it was sent, and fails: the worst case for an error message.
     const echo = createServer((req, res) => {
-      res.writeHead(req.url?.startsWith("/hook") ? 200 : 500).end(`you sent ${JSON.stringify(req.headers)} to ${req.url}`);
+      res
+        .writeHead(req.url?.startsWith("/hook") ? 200 : 500)
+        .end(`you sent ${JSON.stringify(req.headers)} to ${req.url}`);
     });
     await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
     const base = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
@@ -48,17 +50,28 @@ describe("secrets never leak", () => {
     };
     const daemon = new RunnerProcess(["--interval", "1", "--jobs", jobs], env);
     try {
-      const port = Number((await daemon.waitForLog((l) => String(l.msg).startsWith("http sidecar listening"))).port);
+      const port = Number(
+        (await daemon.waitForLog((l) => String(l.msg).startsWith("http sidecar listening"))).port,
+      );
       await daemon.waitForLog((l) => l.msg === "runner started");
       const url = (path: string) => `http://127.0.0.1:${port}${path}`;
-      const basic = (pw: string) => ({ authorization: `Basic ${Buffer.from(`ops:${pw}`).toString("base64")}` });
+      const basic = (pw: string) => ({
+        authorization: `Basic ${Buffer.from(`ops:${pw}`).toString("base64")}`,
+      });
       await fetch(url("/v1/admin/jobs/status"), { headers: basic(SECRETS.ADMIN_BASIC_PASSWORD) });
       await fetch(url("/v1/admin/jobs/status"), { headers: basic(`${SECRETS.ADMIN_BASIC_PASSWORD}x`) });
       for (const job of ["call_api", "script"]) {
-        await fetch(url(`/v1/jobs/${job}/trigger`), { method: "POST", headers: { "x-internal-secret": SECRETS.INTERNAL_SECRET } });
+        await fetch(url(`/v1/jobs/${job}/trigger`), {
+          method: "POST",
+          headers: { "x-internal-secret": SECRETS.INTERNAL_SECRET },
+        });
       }
-      await fetch(url("/v1/jobs/call_api/trigger"), { method: "POST", headers: { "x-internal-secret": `${SECRETS.INTERNAL_SECRET}-wrong` } });
-      for (const job of ["call_api", "script"]) await daemon.waitForLog((l) => String(l.msg).startsWith("run failed") && l.job_name === job);
+      await fetch(url("/v1/jobs/call_api/trigger"), {
+        method: "POST",
+        headers: { "x-internal-secret": `${SECRETS.INTERNAL_SECRET}-wrong` },
+      });
+      for (const job of ["call_api", "script"])
+        await daemon.waitForLog((l) => String(l.msg).startsWith("run failed") && l.job_name === job);
       // The heartbeat ping to a closed port fails and is logged after its retries.
       await daemon.waitForLog((l) => String(l.msg).startsWith("heartbeat ping failed"), 15_000);
     } finally {
@@ -66,13 +79,24 @@ describe("secrets never leak", () => {
       await daemon.exited;
       echo.close();
     }
-    const check = await runCli(["check", "--jobs", jobs], { ...env, ALERT_WEBHOOK_URL: `ftp://x/${SECRETS.WEBHOOK_TOKEN}` });
+    const check = await runCli(["check", "--jobs", jobs], {
+      ...env,
+      ALERT_WEBHOOK_URL: `ftp://x/${SECRETS.WEBHOOK_TOKEN}`,
+    });
     expect(check.code).toBe(2);
     const runs = await db.sql`select error, result, params from job_runs`;
     const beats = await db.sql`select last_error from job_heartbeats`;
-    const everything = [daemon.stdout, daemon.stderr, check.stdout, check.stderr, JSON.stringify(runs), JSON.stringify(beats)].join("\n");
+    const everything = [
+      daemon.stdout,
+      daemon.stderr,
+      check.stdout,
+      check.stderr,
+      JSON.stringify(runs),
+      JSON.stringify(beats),
+    ].join("\n");
     expect(JSON.stringify(runs)).toContain("[REDACTED]");
-    for (const [name, value] of Object.entries(SECRETS)) expect(everything.includes(value), `${name} leaked`).toBe(false);
+    for (const [name, value] of Object.entries(SECRETS))
+      expect(everything.includes(value), `${name} leaked`).toBe(false);
     expect(everything).not.toContain(Buffer.from(`ops:${SECRETS.ADMIN_BASIC_PASSWORD}`).toString("base64"));
   }, 60_000);
 });
