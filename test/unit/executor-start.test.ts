@@ -54,7 +54,16 @@ describe("Executor: runs claimed ahead of their instant", () => {
     const instant = new Date(Date.now() + 20);
     let seen = 0;
     const [run] = await executor([]).fireSlots([
-      { job: job({ name: "midnight", run: () => void (seen = Date.now()) }), instant, trigger: "schedule" },
+      {
+        job: job({
+          name: "midnight",
+          run: () => {
+            seen = Date.now();
+          },
+        }),
+        instant,
+        trigger: "schedule",
+      },
     ]);
     // Once the timer is armed, the wall clock falls 2 ms behind the timers' clock (NTP slewing,
     // or simply a timer that fires early): by the wall clock, the timer fires early.
@@ -68,7 +77,12 @@ describe("Executor: runs claimed ahead of their instant", () => {
     let started = false;
     const [run] = await executor([]).fireSlots([
       {
-        job: job({ name: "late", run: () => void (started = true) }),
+        job: job({
+          name: "late",
+          run: () => {
+            started = true;
+          },
+        }),
         instant: new Date(Date.now() - 5),
         trigger: "catch-up",
       },
