@@ -5,8 +5,8 @@
  * it checks that the suite runs and prints, and asserts no timing.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { startEmbedded } from "../../dist/embedded.js";
@@ -26,7 +26,13 @@ interface Row {
   met: boolean | undefined;
 }
 const rows: Row[] = [];
-const schema = (name: string) => `bench_${name}_${randomBytes(3).toString("hex")}`;
+/** Every schema this run creates, dropped at the end: the server may be shared. */
+const schemas: string[] = [];
+const schema = (name: string) => {
+  const created = `bench_${name}_${randomBytes(3).toString("hex")}`;
+  schemas.push(created);
+  return created;
+};
 const repeat = async <T>(n: number, fn: () => Promise<T>) => {
   const out: T[] = [];
   for (let i = 0; i < n; i++) out.push(await fn());
@@ -117,13 +123,14 @@ async function bookkeeping(url: string) {
 }
 
 async function idle(url: string) {
-  const seconds = size(60, 3);
+  const seconds = size(60, 2);
+  const settleMs = size(2000, 500);
   const sizes = size([1000, 10_000], [100]);
   type Idle = { cpuPercent: number; rssMb: number };
   const [empty, ...measured] = await Promise.all([
-    worker<Idle>("worker-idle", { mode: "empty", jobs: 0, seconds }),
+    worker<Idle>("worker-idle", { mode: "empty", jobs: 0, seconds, settleMs }),
     ...sizes.map((jobs) =>
-      worker<Idle>("worker-idle", { mode: "runner", jobs, seconds, url, schema: schema("idle") }),
+      worker<Idle>("worker-idle", { mode: "runner", jobs, seconds, settleMs, url, schema: schema("idle") }),
     ),
   ]);
   sizes.forEach((jobs, i) => {
@@ -186,7 +193,7 @@ async function scrape(url: string) {
 
 async function scale(url: string) {
   const jobs = size(1000, 50);
-  const seconds = size(30, 3);
+  const seconds = size(30, 2);
   const one = await scaleOut(url, schema("scale1"), jobs, seconds, 1);
   const three = await scaleOut(url, schema("scale3"), jobs, seconds, 3);
   const once = (s: ScaleOut) => s.duplicates === 0 && s.failed === 0 && s.slots === s.expected;
@@ -203,11 +210,33 @@ async function scale(url: string) {
 
 function table(): string {
   const header = "| figure | runner | baseline (same run) | target | met |\n| --- | --- | --- | --- | --- |";
-  const mark = (m: boolean | undefined) => (m === undefined ? "—" : m ? "yes" : "**no**");
+  // Short mode's sizes are too small for the targets to mean anything.
+  const mark = (m: boolean | undefined) => (m === undefined || SHORT ? "—" : m ? "yes" : "**no**");
   return [
     header,
     ...rows.map((r) => `| ${r.figure} | ${r.runner} | ${r.baseline} | ${r.target} | ${mark(r.met)} |`),
   ].join("\n");
+}
+
+/** The machine, as RESULTS.md reports it. */
+function machine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return `${availableParallelism()} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${platform()} ${release()}`;
+}
+
+const FIGURES_START = "<!-- figures: written by npm run bench -->";
+const FIGURES_END = "<!-- end of figures -->";
+
+/** Replace the figures in RESULTS.md, keeping what people wrote around them (the notes). */
+function writeResults(figures: string): void {
+  const file = resolve(HERE, "../RESULTS.md");
+  const block = `${FIGURES_START}\n${figures}\n${FIGURES_END}`;
+  let text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const from = text.indexOf(FIGURES_START);
+  const to = text.indexOf(FIGURES_END);
+  if (from >= 0 && to > from) text = text.slice(0, from) + block + text.slice(to + FIGURES_END.length);
+  else text = `# Benchmark results\n\n${block}\n`;
+  writeFileSync(file, text);
 }
 
 async function main() {
@@ -219,12 +248,14 @@ async function main() {
     chmodSync(dir, 0o755);
     const embedded = await startEmbedded(dir);
     url = embedded.url;
-    stopEmbedded = embedded.stop;
+    stopEmbedded = async () => {
+      await embedded.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
   }
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const [row] = await sql<{ server_version: string }[]>`show server_version`;
   const pgVersion = row!.server_version;
-  await sql.end();
   const started = Date.now();
   const steps: [string, () => Promise<void>][] = [
     ["fire delay, one job", () => fireOne(url!)],
@@ -236,22 +267,29 @@ async function main() {
     ["scrape", () => scrape(url!)],
     ["scale-out", () => scale(url!)],
   ];
-  for (const [name, step] of steps) {
-    process.stderr.write(`bench: ${name}...\n`);
-    await step();
+  try {
+    for (const [name, step] of steps) {
+      const stepStarted = Date.now();
+      process.stderr.write(`bench: ${name}...`);
+      await step();
+      process.stderr.write(` ${((Date.now() - stepStarted) / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    for (const name of schemas) await sql`drop schema if exists ${sql(name)} cascade`.catch(() => {});
+    await sql.end();
+    await stopEmbedded();
   }
-  await stopEmbedded();
-  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
-  const about = `${new Date().toISOString().slice(0, 10)}; ${machine}; Node ${process.version}; PostgreSQL ${pgVersion} (${process.env.BENCH_DATABASE_URL ? "BENCH_DATABASE_URL" : "embedded"}); ${SHORT ? "SHORT mode (tiny sizes, figures not meaningful)" : `${RUNS} runs per figure, median (range)`}; ${((Date.now() - started) / 1000).toFixed(0)} s`;
-  const output = `${table()}\n\n${about}\n`;
-  console.log(output);
-  if (!SHORT) {
-    const results = resolve(HERE, "../RESULTS.md");
-    writeFileSync(
-      results,
-      `# Benchmark results\n\nProduced by \`npm run bench\` (bench/src/run.ts). ${about}.\n\n${table()}\n`,
-    );
-  }
+  const database = process.env.BENCH_DATABASE_URL ? "BENCH_DATABASE_URL" : "embedded";
+  const about = [
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    machine(),
+    `Node ${process.version}`,
+    `PostgreSQL ${pgVersion} (${database})`,
+    SHORT ? "SHORT mode (tiny sizes, figures not meaningful)" : `${RUNS} runs per figure: median (range)`,
+    `${((Date.now() - started) / 1000).toFixed(0)} s`,
+  ].join("; ");
+  console.log(`${table()}\n\n${about}\n`);
+  if (!SHORT) writeResults(`${about}.\n\n${table()}`);
 }
 void main().catch((error) => {
   console.error(error);

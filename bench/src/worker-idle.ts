@@ -9,6 +9,8 @@ interface Args {
   mode: "runner" | "empty";
   jobs: number;
   seconds: number;
+  /** Wait before measuring, so start-up garbage is gone. */
+  settleMs: number;
   url?: string;
   schema?: string;
 }
@@ -50,7 +52,7 @@ async function main() {
     };
   }
   // Let start-up garbage go before measuring the steady state.
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, args.settleMs));
   (globalThis as { gc?: () => void }).gc?.();
   const cpu = process.cpuUsage();
   const started = performance.now();
