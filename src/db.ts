@@ -30,7 +30,8 @@ export function createPool(url: string, schema: string, max = 10): Sql {
     connection: { search_path: schema, application_name: "runner" },
     // Types of bigint ids: keep them as strings, they cross JSON boundaries.
     types: {},
-    connect_timeout: 10,
+    // Short enough that a connection attempt caught in a server restart gives up and retries soon.
+    connect_timeout: 5,
     idle_timeout: 0,
   });
 }

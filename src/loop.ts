@@ -70,15 +70,40 @@ export class Loop {
     this.timer = setTimeout(() => void this.tickAndRearm(), this.intervalMs);
   }
 
+  /**
+   * A step that has not finished within the interval (2 s to 30 s) fails this tick, and the tick
+   * goes on: a query stuck on a connection the database dropped (seen for 15 s after a restart)
+   * must not stop the heartbeat, and with it readiness, for every tick behind it.
+   */
+  private withinStepTimeout(step: LoopStep): Promise<void> {
+    const limit = Math.min(30_000, Math.max(2000, this.intervalMs));
+    let timer: NodeJS.Timeout | undefined;
+    const running = step.run();
+    running.catch(() => {});
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`did not finish within ${limit} ms`)), limit);
+    });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+  }
+
   private async runSteps(): Promise<TickResult> {
     const started = performance.now();
     const failures: TickResult["failures"] = [];
     for (const step of this.steps) {
+      const stepStarted = performance.now();
       try {
-        await step.run();
+        await this.withinStepTimeout(step);
       } catch (error) {
         failures.push({ step: step.name, error: errorMessage(error) });
       }
+      const ms = performance.now() - stepStarted;
+      if (ms > this.intervalMs)
+        this.log.warn(
+          { step: step.name, ms: Math.round(ms) },
+          "loop step %s took %d ms",
+          step.name,
+          Math.round(ms),
+        );
     }
     const result: TickResult = {
       ok: failures.length === 0,

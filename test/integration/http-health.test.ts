@@ -150,31 +150,43 @@ describe("/livez and /readyz", () => {
     }
   });
 
-  it("answers /livez 503 and job_runner_up 0 while the loop is stalled, and recovers", async () => {
+  it("keeps ticking past a step that hangs (a dropped connection): up 0 and the reason, /livez 200, then recovers", async () => {
     const made = await sidecarRunner(db.sql, { JOB_LOOP_INTERVAL_SECONDS: "1" });
     runner = made.runner;
     let hang = false;
-    let release = () => {};
     runner.addLoopStep({
       name: "hang",
-      run: () => (hang ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()),
+      run: () => (hang ? new Promise<void>(() => {}) : Promise.resolve()),
     });
     await runner.start();
     await waitFor(() => runner!.loop?.lastTick?.ok);
-    expect((await made.request("/livez")).status).toBe(200);
     hang = true;
-    // Stalled: no tick has completed for two intervals plus 5 s.
-    const stalled = await waitFor(async () => {
-      const res = await made.request("/livez");
-      return res.status === 503 ? res.json() : undefined;
-    }, 12_000);
-    expect(stalled).toMatchObject({ status: "fail", state: "running" });
+    // The step fails the tick after its timeout (the interval, at least 2 s); the loop goes on.
+    const failed = await waitFor(() => runner!.loop?.lastTick?.failures.find((f) => f.step === "hang"), 6000);
+    expect(failed.error).toBe("did not finish within 2000 ms");
     expect(await (await made.request("/metrics")).text()).toMatch(/^job_runner_up 0$/m);
+    expect((await made.request("/livez")).status).toBe(200);
+    const heartbeat = runner.lastHeartbeatAt!.getTime();
+    await waitFor(() => runner!.lastHeartbeatAt!.getTime() > heartbeat, 5000);
     hang = false;
-    release();
-    await waitFor(async () => (await made.request("/livez")).status === 200, 5000);
-    await waitFor(async () => /^job_runner_up 1$/m.test(await (await made.request("/metrics")).text()), 5000);
+    await waitFor(async () => /^job_runner_up 1$/m.test(await (await made.request("/metrics")).text()), 6000);
   }, 20_000);
+
+  it("answers /livez 503 and job_runner_up 0 when no tick completes (a blocked event loop), and recovers", async () => {
+    const made = await sidecarRunner(db.sql, { JOB_LOOP_INTERVAL_SECONDS: "1" });
+    runner = made.runner;
+    await runner.start();
+    await waitFor(() => runner!.loop?.lastTick?.ok);
+    // What a blocked loop looks like from the next request: its last tick is older than two
+    // intervals plus 5 s.
+    const real = runner.loop!.lastTick!;
+    runner.loop!.lastTick = { ...real, at: new Date(Date.now() - 8000) };
+    const stalled = await made.request("/livez");
+    expect(stalled.status).toBe(503);
+    expect(await stalled.json()).toMatchObject({ status: "fail", state: "running" });
+    expect(await (await made.request("/metrics")).text()).toMatch(/^job_runner_up 0$/m);
+    await waitFor(async () => (await made.request("/livez")).status === 200, 5000);
+  });
 
   it("sends no second probe query while one is still waiting for a hung server", async () => {
     let sent = 0;
