@@ -55,7 +55,8 @@ export async function startSidecar(
     );
   }
   const close = async () => {
-    await Promise.race([notifications.drain(), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    // Unref'd: once the notifications are out, this timer must not hold the exiting process for 2 s.
+    await Promise.race([notifications.drain(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

@@ -57,6 +57,9 @@ export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
     }
   };
   return (): Promise<Check> => {
+    // Before the pool exists there is nothing to probe or to cache: caching that answer for a
+    // second held /readyz at 503 for up to a second after the runner had connected.
+    if (!sql()) return Promise.resolve(fail("not connected yet"));
     if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), check: probe() };
     return last.check;
   };
