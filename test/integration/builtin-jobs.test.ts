@@ -32,17 +32,19 @@ function tree() {
 
 describe("storage_janitor", () => {
   it("deletes files older than the age, keeps newer ones, removes emptied directories", async () => {
-    const { dir } = tree();
+    const { dir, outside } = tree();
     const result = await storageJanitor({ dir, maxAgeHours: 24, dryRun: false }, context());
     expect(result).toEqual({
       dir,
       dry_run: false,
-      scanned: 3,
+      scanned: 4,
       deleted: 2,
       deleted_bytes: 12,
-      kept: 1,
+      kept: 2,
       errors: 0,
     });
+    // A symbolic link is never followed: what it points to is not the janitor's.
+    expect(existsSync(join(outside, "precious"))).toBe(true);
     expect(existsSync(join(dir, "a.tmp"))).toBe(false);
     expect(existsSync(join(dir, "fresh.tmp"))).toBe(true);
     expect(existsSync(join(dir, "uploads"))).toBe(false);
