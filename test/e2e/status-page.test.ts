@@ -6,7 +6,7 @@ import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
 
 const db = await testDatabase("page");
-const OUTPUT = resolve(import.meta.dirname, "../../test-output");
+const OUTPUT = resolve(import.meta.dirname, "../output");
 let made: Awaited<ReturnType<typeof sidecarRunner>>;
 
 beforeAll(async () => {
