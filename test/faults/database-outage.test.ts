@@ -72,7 +72,7 @@ describe("the database goes away and comes back", () => {
     // (queries on the pool's fresh connections stall for a few seconds after the server's restart).
     const backAt = await waitFor(
       async () => ((await get("/readyz")).status === 200 && (await up()) === "1" ? Date.now() : 0),
-      15_000,
+      30_000,
     );
     console.log(`outage: ready and up again ${backAt - upAt} ms after the server was back`);
 
