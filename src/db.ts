@@ -32,6 +32,9 @@ export function createPool(url: string, schema: string, max = 10): Sql {
     types: {},
     // Short enough that a connection attempt caught in a server restart gives up and retries soon.
     connect_timeout: 5,
+    // postgres.js waits up to 20 s between reconnects once errors pile up (3^n/100 s), so after a
+    // 6 s outage queries stalled for another 10-15 s. At most 1 s: readiness comes back within a loop.
+    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
     idle_timeout: 0,
   });
 }
