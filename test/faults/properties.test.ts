@@ -3,33 +3,10 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 import { parseCodeJob } from "../../src/job-schema.js";
+import { CONTRACT_VARIABLES } from "../helpers/contract.js";
 import { runCli } from "../helpers/process.js";
 
-const VARIABLES = [
-  "DATABASE_URL",
-  "DATABASE_SCHEMA",
-  "JOBS_ENABLED",
-  "JOB_HEARTBEAT_REQUIRED",
-  "JOB_HEARTBEAT_TTL_SECONDS",
-  "JOB_RUNNER_ID",
-  "JOB_LOOP_INTERVAL_SECONDS",
-  "HTTP_HOST",
-  "HTTP_PORT",
-  "ADMIN_BASIC_USERNAME",
-  "ADMIN_BASIC_PASSWORD",
-  "INTERNAL_SECRET",
-  "RUNNER_ENV",
-  "SHUTDOWN_GRACE_SECONDS",
-  "LOG_LEVEL",
-  "LOG_FORMAT",
-  "ALERT_WEBHOOK_URL",
-  "ALERT_AFTER_FAILURES",
-  "HEARTBEAT_PING_URL",
-  "RUN_RETENTION_DAYS",
-  "STORAGE_JANITOR_DIR",
-  "STORAGE_JANITOR_MAX_AGE_HOURS",
-  "STORAGE_JANITOR_DRY_RUN",
-];
+const VARIABLES = CONTRACT_VARIABLES;
 
 /** Values people actually type, and some they should not. */
 const value = fc.oneof(

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { CONTRACT_VARIABLES } from "../helpers/contract.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
@@ -31,31 +32,7 @@ function manifests() {
 
 describe("deployment artifacts match the contract", () => {
   it(".env.example lists every variable of the contract", () => {
-    for (const name of [
-      "DATABASE_URL",
-      "DATABASE_SCHEMA",
-      "JOBS_ENABLED",
-      "JOB_HEARTBEAT_REQUIRED",
-      "JOB_HEARTBEAT_TTL_SECONDS",
-      "JOB_RUNNER_ID",
-      "JOB_LOOP_INTERVAL_SECONDS",
-      "HTTP_HOST",
-      "HTTP_PORT",
-      "ADMIN_BASIC_USERNAME",
-      "ADMIN_BASIC_PASSWORD",
-      "INTERNAL_SECRET",
-      "RUNNER_ENV",
-      "SHUTDOWN_GRACE_SECONDS",
-      "LOG_LEVEL",
-      "LOG_FORMAT",
-      "ALERT_WEBHOOK_URL",
-      "ALERT_AFTER_FAILURES",
-      "HEARTBEAT_PING_URL",
-      "RUN_RETENTION_DAYS",
-      "STORAGE_JANITOR_DIR",
-      "STORAGE_JANITOR_MAX_AGE_HOURS",
-      "STORAGE_JANITOR_DRY_RUN",
-    ]) {
+    for (const name of CONTRACT_VARIABLES) {
       expect(knownVariables).toContain(name);
     }
   });
