@@ -38,6 +38,18 @@ const repeat = async <T>(n: number, fn: () => Promise<T>) => {
   for (let i = 0; i < n; i++) out.push(await fn());
   return out;
 };
+/**
+ * Runs of a figure and of its baseline, taken in turn (figure, baseline, figure, ...), so that a
+ * burst of other work on this shared machine falls on both rather than on three runs of one.
+ */
+const paired = async <A, B>(n: number, figure: () => Promise<A>, baseline: () => Promise<B>) => {
+  const out: [A[], B[]] = [[], []];
+  for (let i = 0; i < n; i++) {
+    out[0].push(await figure());
+    out[1].push(await baseline());
+  }
+  return out;
+};
 
 interface Fire {
   first: number[];
@@ -76,11 +88,18 @@ async function fireOne(url: string) {
 
 /** One burst per process: every job due at the same second, once. */
 async function fanOut(url: string, jobs: number, lastTarget: number, rssTarget: number) {
-  const runner = await repeat(RUNS, () =>
-    worker<Fire>("worker-fire", { mode: "runner", jobs, burst: true, fires: 1, url, schema: schema("fan") }),
-  );
-  const croner = await repeat(RUNS, () =>
-    worker<Fire>("worker-fire", { mode: "croner", jobs, burst: true, fires: 1 }),
+  const [runner, croner] = await paired(
+    RUNS,
+    () =>
+      worker<Fire>("worker-fire", {
+        mode: "runner",
+        jobs,
+        burst: true,
+        fires: 1,
+        url,
+        schema: schema("fan"),
+      }),
+    () => worker<Fire>("worker-fire", { mode: "croner", jobs, burst: true, fires: 1 }),
   );
   const last = runner.map((r) => median(r.last));
   const complete = runner.every((r) => r.complete);
@@ -99,11 +118,11 @@ async function fanOut(url: string, jobs: number, lastTarget: number, rssTarget: 
 
 async function bookkeeping(url: string) {
   const args = { seconds: size(5, 1), concurrency: 32, url };
-  const runner = await repeat(RUNS, () =>
-    worker<{ perSecond: number }>("worker-bookkeeping", { ...args, mode: "runner", schema: schema("book") }),
-  );
-  const raw = await repeat(RUNS, () =>
-    worker<{ perSecond: number }>("worker-bookkeeping", { ...args, mode: "raw", schema: schema("raw") }),
+  type Rate = { perSecond: number };
+  const [runner, raw] = await paired(
+    RUNS,
+    () => worker<Rate>("worker-bookkeeping", { ...args, mode: "runner", schema: schema("book") }),
+    () => worker<Rate>("worker-bookkeeping", { ...args, mode: "raw", schema: schema("raw") }),
   );
   const r = median(runner.map((x) => x.perSecond));
   const b = median(raw.map((x) => x.perSecond));
