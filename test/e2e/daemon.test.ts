@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -63,11 +63,13 @@ describe("the daemon (real processes)", () => {
     const cwd = mkdtempSync(join(tmpdir(), "runner-embedded-"));
     chmodSync(cwd, 0o755);
     const daemon = new RunnerProcess(["--interval", "1", "--jobs", jobs], { JOB_RUNNER_ID: "embedded" }, cwd);
+    let dataDir = join(cwd, ".runner/data");
     try {
       const using = await daemon.waitForLog(
         (l) => String(l.msg).startsWith("using the embedded PostgreSQL"),
         60_000,
       );
+      dataDir = String(using.data_dir);
       await daemon.waitForLog((l) => l.msg === "run finished" && l.job_name === "tick", 15_000);
       expect(existsSync(join(cwd, ".runner"))).toBe(true);
       const sql = postgres(
@@ -78,8 +80,14 @@ describe("the daemon (real processes)", () => {
       await sql.end();
       expect(beat!.runner_id).toBe("embedded");
     } finally {
+      // Ctrl-C at a terminal: the whole process group gets SIGINT, the embedded server included.
+      const postmaster = join(dataDir, "postmaster.pid");
+      const pgPid = existsSync(postmaster) ? Number(readFileSync(postmaster, "utf8").split("\n")[0]) : 0;
+      if (pgPid) process.kill(pgPid, "SIGINT");
       daemon.child.kill("SIGINT");
     }
+    const stoppedAt = Date.now();
     expect((await daemon.exited).code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(8000);
   }, 90_000);
 });

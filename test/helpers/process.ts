@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterAll } from "vitest";
 
 export const BIN = resolve(import.meta.dirname, "../../bin/runner");
 
@@ -17,11 +18,16 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", ...env };
 }
 
-/** Children still alive when the test worker exits (a failed test skipped its kill) die with it. */
+/**
+ * Children still alive when their test file ends (a failed test skipped its kill) are killed
+ * then; and when the worker exits, in case vitest ends it without running the file's hooks.
+ */
 const live = new Set<ChildProcess>();
-process.on("exit", () => {
+const killAll = () => {
   for (const child of live) child.kill("SIGKILL");
-});
+};
+afterAll(killAll);
+process.on("exit", killAll);
 
 /** A running `bin/runner` whose output is collected as it comes. */
 export class RunnerProcess {
