@@ -22,10 +22,20 @@ interface ActiveRun {
 }
 
 /** A run whose handler has been called; follow() wires its timeout and outcome. */
+/** What starts one attempt of a run. */
+interface RunStart {
+  job: Job;
+  runId: string;
+  trigger: RunTrigger;
+  attempt: number;
+  scheduledFor: Date | null;
+  params: Record<string, string>;
+}
+
 interface BegunRun {
   run: ActiveRun;
   call: HandlerCall;
-  params: Record<string, string>;
+  start: RunStart;
 }
 
 /** A claimed slot waiting for its instant. */
@@ -152,7 +162,11 @@ export class Executor {
     for (const [runId, waiting] of group.runs) {
       const { job, trigger, instant } = waiting.fire;
       if (this.stopping) waiting.resolve(STOPPED_EARLY);
-      else begun.push([this.begin(job, runId, trigger, 1, instant, {}), waiting]);
+      else
+        begun.push([
+          this.begin({ job, runId, trigger, attempt: 1, scheduledFor: instant, params: {} }),
+          waiting,
+        ]);
     }
     for (const [run, waiting] of begun) waiting.resolve(this.follow(run));
   }
@@ -166,12 +180,14 @@ export class Executor {
       scheduledFor: null,
       params,
     });
-    return { runId, done: this.execute(job, runId, trigger, 1, null, params) };
+    return {
+      runId,
+      done: this.follow(this.begin({ job, runId, trigger, attempt: 1, scheduledFor: null, params })),
+    };
   }
 
   isRunning(jobName: string): boolean {
-    for (const run of this.active.values()) if (run.info.job.name === jobName) return true;
-    return false;
+    return this.runningCount(jobName) > 0;
   }
 
   runningIds(): string[] {
@@ -196,35 +212,18 @@ export class Executor {
     return count;
   }
 
-  private execute(
-    job: Job,
-    runId: string,
-    trigger: RunTrigger,
-    attempt: number,
-    scheduledFor: Date | null,
-    params: Record<string, string>,
-  ): Promise<RunOutcome> {
-    return this.follow(this.begin(job, runId, trigger, attempt, scheduledFor, params));
-  }
-
   /** Register a run, publish its start and call its handler. */
-  private begin(
-    job: Job,
-    runId: string,
-    trigger: RunTrigger,
-    attempt: number,
-    scheduledFor: Date | null,
-    params: Record<string, string>,
-  ): BegunRun {
+  private begin(start: RunStart): BegunRun {
+    const { job, runId, trigger, attempt, scheduledFor, params } = start;
     const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
     const run: ActiveRun = { info, controller: new RunController(), done: undefined };
     this.active.set(runId, run);
     this.events.emit("started", info);
-    return { run, call: callHandler(job.run, this.context(info, run.controller, params)), params };
+    return { run, call: callHandler(job.run, this.context(info, run.controller, params)), start };
   }
 
   /** Settle a begun run: timeout, outcome row, finished event, retries. */
-  private async follow({ run, call, params }: BegunRun): Promise<RunOutcome> {
+  private async follow({ run, call, start }: BegunRun): Promise<RunOutcome> {
     const { info, controller } = run;
     const { job, runId } = info;
     run.done = (async () => {
@@ -234,16 +233,11 @@ export class Executor {
       return outcome;
     })();
     const outcome = await run.done.finally(() => this.active.delete(runId));
-    return this.maybeRetry(job, outcome, info.attempt, info.scheduledFor, params);
+    return this.maybeRetry(start, outcome);
   }
 
-  private async maybeRetry(
-    job: Job,
-    outcome: RunOutcome,
-    attempt: number,
-    scheduledFor: Date | null,
-    params: Record<string, string>,
-  ): Promise<RunOutcome> {
+  private async maybeRetry(start: RunStart, outcome: RunOutcome): Promise<RunOutcome> {
+    const { job, attempt, scheduledFor, params } = start;
     const retriable = outcome.status === "failed" || outcome.status === "timed_out";
     if (!retriable || attempt >= job.retries.attempts || this.stopping) return outcome;
     const delay = retryDelay(job.retries, attempt + 1);
@@ -266,7 +260,7 @@ export class Executor {
         scheduledFor,
         params,
       });
-      return await this.execute(job, runId, "retry", attempt + 1, scheduledFor, params);
+      return await this.follow(this.begin({ ...start, runId, trigger: "retry", attempt: attempt + 1 }));
     } catch (error) {
       this.log.error({ job_name: job.name, err: error }, "could not start a retry: %s", errorMessage(error));
       return outcome;
