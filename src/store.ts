@@ -284,32 +284,23 @@ export class Store {
       on conflict (job_name) do update set paused = excluded.paused, paused_at = excluded.paused_at, paused_by = excluded.paused_by`;
   }
 
-  async pausedJobs(): Promise<Set<string>> {
-    const rows = await this.sql<{ job_name: string }[]>`select job_name from job_state where paused`;
-    return new Set(rows.map((row) => row.job_name));
+  /** The columns of a RunRow, as one SQL fragment. */
+  private runColumns() {
+    return this.sql`id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at,
+      finished_at, duration_ms, error, result, params`;
   }
 
   async history(jobName: string, limit: number): Promise<RunRow[]> {
     return this.sql<RunRow[]>`
-      select id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, finished_at,
-        duration_ms, error, result, params
+      select ${this.runColumns()}
       from job_runs where job_name = ${jobName} order by started_at desc, id desc limit ${limit}`;
   }
 
   async lastFinishedRun(jobName: string): Promise<RunRow | undefined> {
     const [row] = await this.sql<RunRow[]>`
-      select id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, finished_at,
-        duration_ms, error, result, params
+      select ${this.runColumns()}
       from job_runs where job_name = ${jobName} and status not in ('running', 'skipped')
       order by finished_at desc nulls last, id desc limit 1`;
-    return row;
-  }
-
-  async getRun(id: string): Promise<RunRow | undefined> {
-    const [row] = await this.sql<RunRow[]>`
-      select id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, finished_at,
-        duration_ms, error, result, params
-      from job_runs where id = ${id}`;
     return row;
   }
 
@@ -321,11 +312,6 @@ export class Store {
         (select count(*)::int from job_runs r where r.job_name = h.name and r.status = 'running') as running
       from job_heartbeats h left join job_state s on s.job_name = h.name
       order by h.name = ${RUNNER_ROW} desc, h.name`;
-  }
-
-  async runnerHeartbeat(): Promise<HeartbeatRow | undefined> {
-    const [row] = await this.sql<HeartbeatRow[]>`select * from job_heartbeats where name = ${RUNNER_ROW}`;
-    return row;
   }
 
   /**
