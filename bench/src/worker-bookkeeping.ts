@@ -2,11 +2,7 @@
  * Runs recorded per second: no-op jobs triggered back to back (claim + finish + heartbeat),
  * against the raw ceiling of postgres.js doing INSERT ... RETURNING then UPDATE over the same pool.
  */
-import pino from "pino";
-import { loadConfig } from "../../dist/config.js";
-import { createPool } from "../../dist/db.js";
-import { migrate } from "../../dist/migrate.js";
-import { Runner } from "../../dist/runner.js";
+import { migratedPool, silentRunner } from "./bench-runner.js";
 
 interface Args {
   mode: "runner" | "raw";
@@ -18,8 +14,7 @@ interface Args {
 const args = JSON.parse(process.argv[2]!) as Args;
 
 async function main() {
-  const sql = createPool(args.url, args.schema, 10);
-  await migrate(sql, args.schema);
+  const sql = await migratedPool(args.url, args.schema);
   let one: () => Promise<unknown>;
   let stop = async () => {};
   if (args.mode === "raw") {
@@ -29,13 +24,10 @@ async function main() {
       await sql`update job_runs set status = 'succeeded', finished_at = now(), duration_ms = 0 where id = ${row!.id}`;
     };
   } else {
-    const config = loadConfig({
-      DATABASE_SCHEMA: args.schema,
+    const runner = await silentRunner(sql, args.schema, {
       JOB_RUNNER_ID: "bench",
-      RUN_RETENTION_DAYS: "0",
       JOB_LOOP_INTERVAL_SECONDS: "3600",
     });
-    const runner = new Runner({ config, sql, log: pino({ level: "silent" }) });
     for (let i = 0; i < args.concurrency; i++)
       runner.registerJob({ name: `noop-${i}`, schedule: "@yearly", overlap: "allow", run: () => {} });
     await runner.start();

@@ -3,12 +3,8 @@
  * mode "runner": runner with the durable claim; "croner": one croner Cron per job (baseline);
  * "timeout": a bare setTimeout to the next second (baseline, one job only).
  */
+import { migratedPool, silentRunner } from "./bench-runner.js";
 import { Cron } from "croner";
-import pino from "pino";
-import { loadConfig } from "../../dist/config.js";
-import { createPool } from "../../dist/db.js";
-import { migrate } from "../../dist/migrate.js";
-import { Runner } from "../../dist/runner.js";
 import { peakRssMb } from "./lib.js";
 
 interface Args {
@@ -68,15 +64,11 @@ async function main() {
       for (const cron of crons) cron.stop();
     };
   } else {
-    const sql = createPool(args.url!, args.schema!, 10);
-    await migrate(sql, args.schema!);
-    const config = loadConfig({
-      DATABASE_SCHEMA: args.schema!,
+    const sql = await migratedPool(args.url!, args.schema!);
+    const runner = await silentRunner(sql, args.schema!, {
       JOB_RUNNER_ID: "bench",
       JOB_LOOP_INTERVAL_SECONDS: "60",
-      RUN_RETENTION_DAYS: "0",
     });
-    const runner = new Runner({ config, sql, log: pino({ level: "silent" }) });
     for (let i = 0; i < args.jobs; i++) {
       runner.registerJob({
         name: `fire-${i}`,

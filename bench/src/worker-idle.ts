@@ -3,6 +3,7 @@
  * CPU over the idle window (share of one core) and RSS at its end. mode "empty": a Node process
  * doing nothing, the baseline.
  */
+import { migratedPool, silentRunner } from "./bench-runner.js";
 import { rssMb } from "./lib.js";
 
 interface Args {
@@ -20,20 +21,11 @@ async function main() {
   let stop = async () => {};
   if (args.mode === "runner") {
     // Imported here, so the "empty" baseline process loads nothing of runner's.
-    const { default: pino } = await import("pino");
-    const { loadConfig } = await import("../../dist/config.js");
-    const { createPool } = await import("../../dist/db.js");
-    const { migrate } = await import("../../dist/migrate.js");
-    const { Runner } = await import("../../dist/runner.js");
-    const sql = createPool(args.url!, args.schema!, 10);
-    await migrate(sql, args.schema!);
-    const config = loadConfig({
-      DATABASE_SCHEMA: args.schema!,
+    const sql = await migratedPool(args.url!, args.schema!);
+    const runner = await silentRunner(sql, args.schema!, {
       JOB_RUNNER_ID: "idle",
-      RUN_RETENTION_DAYS: "0",
       JOB_LOOP_INTERVAL_SECONDS: "60",
     });
-    const runner = new Runner({ config, sql, log: pino({ level: "silent" }) });
     // Distinct daily expressions, none due in the next hours: minute and hour spread away from now.
     const hour = (new Date().getUTCHours() + 6) % 24;
     for (let i = 0; i < args.jobs; i++) {

@@ -1,9 +1,5 @@
 /** GET /metrics with many jobs, against GET /livez on the same listener. */
-import pino from "pino";
-import { loadConfig } from "../../dist/config.js";
-import { createPool } from "../../dist/db.js";
-import { migrate } from "../../dist/migrate.js";
-import { Runner } from "../../dist/runner.js";
+import { migratedPool, silentRunner } from "./bench-runner.js";
 import { startSidecar } from "../../dist/sidecar.js";
 import { percentile } from "./stats.js";
 
@@ -16,16 +12,12 @@ interface Args {
 const args = JSON.parse(process.argv[2]!) as Args;
 
 async function main() {
-  const sql = createPool(args.url, args.schema, 10);
-  await migrate(sql, args.schema);
-  const config = loadConfig({
-    DATABASE_SCHEMA: args.schema,
+  const sql = await migratedPool(args.url, args.schema);
+  const runner = await silentRunner(sql, args.schema, {
     JOB_RUNNER_ID: "scrape",
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: "0",
-    RUN_RETENTION_DAYS: "0",
   });
-  const runner = new Runner({ config, sql, log: pino({ level: "silent" }) });
   for (let i = 0; i < args.jobs; i++)
     runner.registerJob({ name: `job-${i}`, schedule: "@yearly", run: () => {} });
   const sidecar = await startSidecar(runner);
