@@ -1,9 +1,9 @@
 export type { Config } from "./config.js";
 export { loadConfig } from "./config.js";
 export { ConfigError } from "./errors.js";
-export { defineJob } from "./job-schema.js";
+export { defineJob } from "./jobs/schema.js";
 export { Runner, type RunnerOptions, type ScheduledJobView } from "./runner.js";
-export type { RunRow } from "./store.js";
+export type { RunRow } from "./store/store.js";
 export type {
   CatchUpPolicy,
   Job,

@@ -7,8 +7,8 @@ import type { Runner } from "../../dist/runner.js";
  * process that never calls these loads none of runner's code.
  */
 export async function migratedPool(url: string, schema: string): Promise<Sql> {
-  const { createPool } = await import("../../dist/db.js");
-  const { migrate } = await import("../../dist/migrate.js");
+  const { createPool } = await import("../../dist/store/pool.js");
+  const { migrate } = await import("../../dist/store/migrate.js");
   const sql = createPool(url, schema, 10);
   await migrate(sql, schema);
   return sql;

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
-import { startEmbedded } from "../../dist/embedded.js";
+import { startEmbedded } from "../../dist/store/embedded.js";
 import { HERE, worker } from "./lib.js";
 import { type ScaleOut, scaleOut, startStop } from "./process-figures.js";
 import { median, percentile, spread } from "./stats.js";

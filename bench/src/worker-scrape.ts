@@ -1,6 +1,6 @@
 /** GET /metrics with many jobs, against GET /livez on the same listener. */
 import { migratedPool, silentRunner } from "./bench-runner.js";
-import { startSidecar } from "../../dist/sidecar.js";
+import { startSidecar } from "../../dist/http/sidecar.js";
 import { percentile } from "./stats.js";
 
 interface Args {

@@ -1,8 +1,8 @@
 import { type Config, loadConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { loadJobs } from "../load-jobs.js";
+import { loadJobs } from "../jobs/load.js";
 import { Runner } from "../runner.js";
-import { createLogger } from "../log.js";
+import { createLogger } from "../observe/log.js";
 import pino from "pino";
 
 export interface CommonFlags {

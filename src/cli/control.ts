@@ -1,4 +1,4 @@
-import { describeUrl } from "../db.js";
+import { describeUrl } from "../store/pool.js";
 import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
 
 /** `runner trigger <job>`: a request in the database that one live replica picks up within a loop. */

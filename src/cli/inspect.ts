@@ -1,7 +1,7 @@
 import { ConfigError } from "../errors.js";
-import { unknownJobMessage } from "../registry.js";
-import { nextInstant } from "../schedule.js";
-import { jobStatus } from "../status.js";
+import { unknownJobMessage } from "../jobs/registry.js";
+import { nextInstant } from "../schedule/cron.js";
+import { jobStatus } from "../observe/status.js";
 import { type CommonFlags, prepare, printJson } from "./context.js";
 import { iso, table } from "./table.js";
 

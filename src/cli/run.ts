@@ -1,6 +1,6 @@
 import { ConfigError, EXIT } from "../errors.js";
 import type { Runner } from "../runner.js";
-import { startSidecar } from "../sidecar.js";
+import { startSidecar } from "../http/sidecar.js";
 import { type CommonFlags, parseParams, prepare } from "./context.js";
 
 export interface RunFlags extends CommonFlags {

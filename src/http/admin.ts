@@ -1,4 +1,4 @@
-import { jobStatus } from "../status.js";
+import { jobStatus } from "../observe/status.js";
 import type { Runner } from "../runner.js";
 import { connectedStore, HttpError, json, type Reply } from "./respond.js";
 

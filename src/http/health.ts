@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
 import { errorMessage } from "../errors.js";
-import { runnerUp } from "../metrics.js";
+import { runnerUp } from "../observe/metrics.js";
 import type { Runner } from "../runner.js";
 import { json, type Reply } from "./respond.js";
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Runner } from "../runner.js";
-import type { Store } from "../store.js";
+import type { Store } from "../store/store.js";
 
 /** What a route handler answers; the server writes it. */
 export interface Reply {

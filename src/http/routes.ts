@@ -1,4 +1,4 @@
-import type { Metrics } from "../metrics.js";
+import type { Metrics } from "../observe/metrics.js";
 import type { Runner } from "../runner.js";
 import { adminRuns, adminStatus } from "./admin.js";
 import { requireAdmin, requireTrigger } from "./auth.js";

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { API_SOURCE, parseApiDefinition } from "../definitions.js";
+import { API_SOURCE, parseApiDefinition } from "../jobs/definitions.js";
 import type { Runner } from "../runner.js";
 import { connectedStore, HttpError, json, type Reply, readJson } from "./respond.js";
 

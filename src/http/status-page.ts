@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Runner } from "../runner.js";
-import { jobStatus } from "../status.js";
-import type { RunRow } from "../store.js";
+import { jobStatus } from "../observe/status.js";
+import type { RunRow } from "../store/store.js";
 import { connectedStore, HttpError, type Reply } from "./respond.js";
 
 const COLORS: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../util/duration.js";
 
 /** "30s", "10m", "250ms" or milliseconds, parsed to milliseconds; the message names the format. */
 export const durationField = z.union([z.string(), z.number()]).transform((value, ctx) => {

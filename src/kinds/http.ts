@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatDuration } from "../duration.js";
+import { formatDuration } from "../util/duration.js";
 import { errorMessage } from "../errors.js";
 import type { JobContext, JobHandler } from "../types.js";
 import { durationField } from "./fields.js";

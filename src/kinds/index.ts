@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { jobOptionsShape, toJob } from "../job-schema.js";
-import { registerSecret } from "../log.js";
-import { scheduleProblem } from "../schedule.js";
+import { jobOptionsShape, toJob } from "../jobs/schema.js";
+import { registerSecret } from "../observe/log.js";
+import { scheduleProblem } from "../schedule/cron.js";
 import type { Job, JobHandler } from "../types.js";
 import { commandHandler, commandSpec } from "./command.js";
 import { httpHandler, httpSpec } from "./http.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { type EmbeddedDatabase, startEmbedded } from "../../src/embedded.js";
+import { type EmbeddedDatabase, startEmbedded } from "../../src/store/embedded.js";
 import { jobsModule, RunnerProcess } from "../helpers/process.js";
 import { waitFor } from "../helpers/runner.js";
 

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
-import { parseCodeJob } from "../../src/job-schema.js";
+import { parseCodeJob } from "../../src/jobs/schema.js";
 import { CONTRACT_VARIABLES } from "../helpers/contract.js";
 import { runCli } from "../helpers/process.js";
 

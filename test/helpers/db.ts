@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import postgres, { type Sql } from "postgres";
 import { afterAll, inject } from "vitest";
-import { createPool } from "../../src/db.js";
-import { migrate } from "../../src/migrate.js";
+import { createPool } from "../../src/store/pool.js";
+import { migrate } from "../../src/store/migrate.js";
 
 export interface TestDatabase {
   url: string;

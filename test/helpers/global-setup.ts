@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startEmbedded } from "../../src/embedded.js";
+import { startEmbedded } from "../../src/store/embedded.js";
 
 /**
  * Tests use TEST_DATABASE_URL when it is set, and otherwise one embedded PostgreSQL started here

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { type Sidecar, startSidecar } from "../../src/sidecar.js";
+import { type Sidecar, startSidecar } from "../../src/http/sidecar.js";
 import { testRunner } from "./runner.js";
 
 /** A runner with its sidecar on a free loopback port. */

@@ -1,4 +1,4 @@
-import { parseCodeJob } from "../../src/job-schema.js";
+import { parseCodeJob } from "../../src/jobs/schema.js";
 import type { Job, JobInput } from "../../src/types.js";
 
 /** A validated job with defaults, for tests. */

@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
 import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/observe/log.js";
 import { Runner } from "../../src/runner.js";
 
 /** A runner on the test's schema, logging into an array so tests can read (and grep) its lines. */

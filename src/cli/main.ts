@@ -1,0 +1,123 @@
+import { Command, CommanderError, Option } from "commander";
+import { checkCommand, migrateCommand, pauseCommand, triggerCommand } from "./control.js";
+import { collect } from "./context.js";
+import { historyCommand, jobsCommand, statusCommand } from "./inspect.js";
+import { runCommand } from "./run.js";
+import { ConfigError, DatabaseUnreachableError, EXIT, errorMessage } from "../errors.js";
+import { redactSecrets } from "../observe/log.js";
+import { VERSION } from "../version.js";
+
+const jobsOption = () =>
+  new Option(
+    "--jobs <path>",
+    "a jobs module (.js/.mjs) or jobs file (.yaml/.yml/.json); repeatable; env JOBS_FILE",
+  ).argParser(collect);
+
+function program(setCode: (code: number) => void): Command {
+  const cli = new Command("runner")
+    .description(
+      "Runs named cron jobs, records every run and a heartbeat in Postgres, exactly once across replicas.",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  const done = (promise: Promise<number>) => promise.then(setCode);
+
+  cli
+    .command("run", { isDefault: true })
+    .description("the daemon (default command)")
+    .option("-i, --interval <seconds>", "loop cadence, 1..3600 (env JOB_LOOP_INTERVAL_SECONDS, default 60)")
+    .option("-j, --job <name>", "only this job (repeatable)", collect)
+    .option("--once", "one pass, then exit; with --job: run those jobs now (backfill)")
+    .option("--param <key=value>", "passed to the job as ctx.params (repeatable; with --once)", collect)
+    .addOption(jobsOption())
+    .action((flags) => done(runCommand(flags)));
+  cli
+    .command("migrate")
+    .description("apply sql/ migrations (idempotent)")
+    .action(() => done(migrateCommand()));
+  cli
+    .command("jobs")
+    .description("registered jobs: name, schedule, timezone, next run, timeout, retries")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((flags) => done(jobsCommand(flags)));
+  cli
+    .command("status")
+    .description("per-job state from the database")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((flags) => done(statusCommand(flags)));
+  cli
+    .command("history <job>")
+    .description("the newest runs of a job")
+    .option("--limit <n>", "how many runs", "20")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((job, flags) => done(historyCommand(job, flags)));
+  cli
+    .command("trigger <job>")
+    .description("ask the running daemons for a run now, through the database")
+    .option("--param <key=value>", "passed to the job as ctx.params (repeatable)", collect)
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((job, flags) => done(triggerCommand(job, flags)));
+  cli
+    .command("pause <job>")
+    .description("pause a job on every replica (persisted)")
+    .addOption(jobsOption())
+    .action((job, flags) => done(pauseCommand(job, true, flags)));
+  cli
+    .command("resume <job>")
+    .description("resume a paused job")
+    .addOption(jobsOption())
+    .action((job, flags) => done(pauseCommand(job, false, flags)));
+  cli
+    .command("check")
+    .description("validate configuration and registry, print a summary, exit 0 or 2")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((flags) => done(checkCommand(flags)));
+  return cli;
+}
+
+function fail(lines: string[]): void {
+  for (const line of lines) process.stderr.write(`runner: ${redactSecrets(line)}\n`);
+}
+
+/** Parse argv and run a command. Resolves with the exit code (CONTRACT §1); never prints a stack. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  process.on("unhandledRejection", (reason) => {
+    // A job that leaks a rejection must not take the daemon down with it.
+    process.stderr.write(
+      `${JSON.stringify({ level: "error", msg: "unhandled rejection (ignored)", err: errorMessage(reason) })}\n`,
+    );
+  });
+  try {
+    await program((c) => {
+      code = c;
+    }).parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      fail(error.problems);
+      return EXIT.usage;
+    }
+    if (error instanceof DatabaseUnreachableError) {
+      fail([error.message]);
+      return EXIT.databaseUnreachable;
+    }
+    fail([`unexpected error: ${errorMessage(error)}`]);
+    return EXIT.runFailed;
+  }
+}

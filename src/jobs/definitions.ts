@@ -1,0 +1,64 @@
+import { errorMessage } from "../errors.js";
+import { parseHttpJobDefinition } from "./jobs-file.js";
+import type { Runner } from "../runner.js";
+import type { Job } from "../types.js";
+
+/** The source of jobs registered over HTTP: they live in job_definitions, shared by every replica. */
+export const API_SOURCE = "api";
+
+/**
+ * Validate a job definition sent to POST /api/v1/scheduler/jobs. `${NAME}` references are
+ * refused: resolving them would let an HTTP caller read this process's environment.
+ */
+export function parseApiDefinition(input: unknown): { job?: Job; problems: string[] } {
+  if (JSON.stringify(input ?? null).includes("${")) {
+    return { problems: ["${NAME} environment references are only allowed in jobs files"] };
+  }
+  const parsed = parseHttpJobDefinition(input, {});
+  if (parsed.job) parsed.job.source = API_SOURCE;
+  return parsed;
+}
+
+/**
+ * Keeps this replica's registry in step with job_definitions: new definitions are scheduled,
+ * deleted ones cancelled, a re-created one replaced. Runs at every loop tick, so every replica
+ * follows within one interval, and after a restart.
+ */
+export function syncDefinitions(runner: Runner): () => Promise<void> {
+  const loaded = new Map<string, number>();
+  return async () => {
+    for (const row of await runner.store!.definitions()) {
+      const version = row.created_at.getTime();
+      const current = runner.registry.get(row.name);
+      if (row.deleted_at) {
+        if (current?.source === API_SOURCE) runner.cancelJob(row.name);
+        loaded.delete(row.name);
+        continue;
+      }
+      if (current && (current.source !== API_SOURCE || loaded.get(row.name) === version)) continue;
+      const parsed = parseApiDefinition(row.definition);
+      if (!parsed.job) {
+        runner.log.warn(
+          { job_name: row.name, problems: parsed.problems },
+          "stored job definition is invalid; skipped",
+        );
+        continue;
+      }
+      if (current) runner.cancelJob(row.name);
+      try {
+        runner.addJob(parsed.job);
+        loaded.set(row.name, version);
+        runner.log.info(
+          { job_name: row.name, schedule: parsed.job.schedule },
+          "job registered over HTTP loaded",
+        );
+      } catch (error) {
+        runner.log.warn(
+          { job_name: row.name },
+          "could not load a job registered over HTTP: %s",
+          errorMessage(error),
+        );
+      }
+    }
+  };
+}

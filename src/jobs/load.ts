@@ -1,0 +1,47 @@
+import { extname } from "node:path";
+import type { Config } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { builtinJobs } from "./builtin/index.js";
+import { loadJobsModule } from "./registry.js";
+import type { Runner } from "../runner.js";
+
+const MODULE_EXTENSIONS = new Set([".js", ".mjs", ".cjs"]);
+const FILE_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+
+/**
+ * Fill a runner's registry: built-in jobs, then every --jobs / JOBS_FILE entry in order.
+ * All problems of all files are collected into one ConfigError.
+ */
+export async function loadJobs(
+  runner: Runner,
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const problems: string[] = [];
+  const add = (jobs: Awaited<ReturnType<typeof loadJobsModule>>) => {
+    for (const job of jobs) {
+      try {
+        runner.addJob(job);
+      } catch (error) {
+        if (error instanceof ConfigError) problems.push(...error.problems);
+        else throw error;
+      }
+    }
+  };
+  add(builtinJobs(config));
+  for (const path of config.jobsFiles) {
+    const extension = extname(path).toLowerCase();
+    try {
+      if (MODULE_EXTENSIONS.has(extension)) add(await loadJobsModule(path));
+      else if (FILE_EXTENSIONS.has(extension)) {
+        // Loaded on demand: the YAML parser costs start-up time only to those who use jobs files.
+        const { loadJobsFile } = await import("./jobs-file.js");
+        add(await loadJobsFile(path, env));
+      } else problems.push(`--jobs ${path}: expected a .js/.mjs module or a .yaml/.yml/.json file`);
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}

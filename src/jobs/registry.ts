@@ -1,0 +1,92 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError, errorMessage } from "../errors.js";
+import { parseCodeJob } from "./schema.js";
+import type { Job } from "../types.js";
+
+/** The jobs this process knows, by name. */
+export class Registry {
+  private readonly jobs = new Map<string, Job>();
+
+  /** Adds a job; a duplicate name is a configuration error naming both sources. */
+  add(job: Job): void {
+    const existing = this.jobs.get(job.name);
+    if (existing) {
+      throw new ConfigError(`job "${job.name}" is defined twice (${existing.source} and ${job.source})`);
+    }
+    this.jobs.set(job.name, job);
+  }
+
+  remove(name: string): Job | undefined {
+    const job = this.jobs.get(name);
+    this.jobs.delete(name);
+    return job;
+  }
+
+  get(name: string): Job | undefined {
+    return this.jobs.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.jobs.has(name);
+  }
+
+  list(): Job[] {
+    return [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  names(): string[] {
+    return this.list().map((job) => job.name);
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  /** Throws ConfigError naming the unknown job and listing the known ones. */
+  require(name: string): Job {
+    const job = this.jobs.get(name);
+    if (!job) throw new ConfigError(unknownJobMessage(name, this.names()));
+    return job;
+  }
+}
+
+export function unknownJobMessage(name: string, known: string[]): string {
+  return `unknown job "${name}"; known jobs: ${known.length > 0 ? known.join(", ") : "(none)"}`;
+}
+
+/**
+ * Load a jobs module: its default export (or named export `jobs`) is an array of jobs.
+ * Every problem of every job is collected, so one run of `runner check` shows them all.
+ */
+export async function loadJobsModule(path: string): Promise<Job[]> {
+  const absolute = resolve(path);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && errorMessage(error).includes(absolute)) {
+      throw new ConfigError(`--jobs ${path}: file not found`);
+    }
+    throw new ConfigError(`--jobs ${path}: cannot load the module: ${errorMessage(error).split("\n")[0]}`);
+  }
+  const exported = module.default ?? module.jobs;
+  const list = Array.isArray(exported)
+    ? exported
+    : exported && typeof exported === "object"
+      ? [exported]
+      : undefined;
+  if (!list) {
+    throw new ConfigError(`--jobs ${path}: expected a default export that is an array of jobs`);
+  }
+  const problems: string[] = [];
+  const jobs: Job[] = [];
+  list.forEach((input, index) => {
+    const parsed = parseCodeJob(input, `${path}: job[${index}]`, path);
+    problems.push(...parsed.problems);
+    if (parsed.job) jobs.push(parsed.job);
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return jobs;
+}

@@ -1,0 +1,138 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { JobSeries } from "./job-series.js";
+import type { Runner } from "../runner.js";
+import type { StateCache } from "./state-cache.js";
+import { RUNNER_ROW } from "../store/store.js";
+
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
+const DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2, 10, 60];
+/** The statuses of job_runs_total present from the start: success and the three kinds of failure. */
+const INITIAL_STATUSES = ["succeeded", "failed", "timed_out", "abandoned"];
+
+export interface Metrics {
+  registry: Registry;
+  notificationFailures: Counter<"kind">;
+  render(): Promise<string>;
+}
+
+/**
+ * prom-client's default metrics include nodejs_active_{handles,requests,resources}_total: gauges
+ * with a counter's suffix, which `promtool check metrics` rejects. The same measurements are
+ * also exposed without the suffix (nodejs_active_handles, ...), so the suffixed copies go.
+ */
+function removeNonCounterTotals(registry: Registry): void {
+  for (const name of [
+    "nodejs_active_handles_total",
+    "nodejs_active_requests_total",
+    "nodejs_active_resources_total",
+  ]) {
+    registry.removeSingleMetric(name);
+  }
+}
+
+/** job_runner_up: the runner is running and its loop ticked recently and successfully. */
+export function runnerUp(runner: Runner): boolean {
+  const loop = runner.loop;
+  return runner.state === "running" && !!loop && !loop.isStalled() && loop.lastTick?.ok === true;
+}
+
+/**
+ * The daemon's metrics. prom-client, in the daemon's own registry (never the global one), keeps
+ * the process and Node.js metrics, job_runner_up and the notification counter; the per-job
+ * families (thousands of series) are written by JobSeries, which renders them about ten times
+ * faster. Counters and histograms are fed by run events; gauges are computed at scrape time from
+ * memory, so a scrape never waits for the database. Labels are bounded: job_name and status only
+ * (never `job`, which Prometheus reserves).
+ */
+export function createMetrics(runner: Runner, cache: StateCache): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  removeNonCounterTotals(registry);
+  const now = () => Date.now() / 1000;
+
+  new Gauge({
+    name: "job_runner_up",
+    help: "1 while the runner's loop is healthy, 0 while starting, stopping, stalled or failing",
+    registers: [registry],
+    collect() {
+      this.set(runnerUp(runner) ? 1 : 0);
+    },
+  });
+  const notificationFailures = new Counter({
+    name: "runner_notification_failures_total",
+    help: "Alert webhooks and pings that failed after their retries",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  for (const kind of ["webhook", "heartbeat_ping", "job_ping"]) notificationFailures.inc({ kind }, 0);
+
+  const series = new JobSeries(
+    {
+      job_run_duration_seconds: { help: "Duration of finished runs", buckets: DURATION_BUCKETS },
+      job_schedule_delay_seconds: {
+        help: "Handler start minus the scheduled instant, for schedule and catch-up runs",
+        buckets: DELAY_BUCKETS,
+      },
+    },
+    INITIAL_STATUSES,
+  );
+  runner.events.on("finished", (run) => {
+    series.incRun(run.job.name, run.outcome.status);
+    series.observe("job_run_duration_seconds", run.job.name, run.outcome.durationMs / 1000);
+  });
+  runner.events.on("started", (run) => {
+    if (run.scheduledFor && (run.trigger === "schedule" || run.trigger === "catch-up")) {
+      const delay = Math.max(0, run.startedAt.getTime() - run.scheduledFor.getTime()) / 1000;
+      series.observe("job_schedule_delay_seconds", run.job.name, delay);
+    }
+  });
+  runner.events.on("skipped", (skip) => series.incRun(skip.job.name, "skipped"));
+  runner.events.on("abandoned", (run) => series.incRun(run.jobName, "abandoned"));
+
+  const gauges = [
+    {
+      name: "job_heartbeat_age_seconds",
+      help: "Seconds since the heartbeat of the loop (job_name=jobs-runner, this replica's own) or of each job's last run",
+      extra: (): [string, number][] =>
+        runner.lastHeartbeatAt ? [[RUNNER_ROW, now() - runner.lastHeartbeatAt.getTime() / 1000]] : [],
+      value: (job: string) => {
+        const beat = cache.get(job)?.lastHeartbeat;
+        return beat ? now() - beat.getTime() / 1000 : undefined;
+      },
+    },
+    {
+      name: "job_consecutive_failures",
+      help: "Consecutive failed runs of each job (0 after a success)",
+      value: (job: string) => cache.get(job)?.consecutiveFailures ?? 0,
+    },
+    {
+      name: "job_last_success_timestamp_seconds",
+      help: "Unix time of each job's last successful run (absent until the first)",
+      value: (job: string) => {
+        const at = cache.get(job)?.lastSuccessAt;
+        return at ? at.getTime() / 1000 : undefined;
+      },
+    },
+    {
+      name: "job_next_run_timestamp_seconds",
+      help: "Unix time of each job's next scheduled instant",
+      value: (job: string) => {
+        const next = runner.scheduler.nextRunAt(job);
+        return next ? next.getTime() / 1000 : undefined;
+      },
+    },
+    {
+      name: "job_running",
+      help: "Runs of each job going on in this replica now",
+      value: (job: string) => runner.executor?.runningCount(job) ?? 0,
+    },
+  ];
+
+  const render = async () => {
+    const text = await registry.metrics();
+    // Yield once between the two halves, so a large scrape holds the event loop half as long.
+    await new Promise((resolve) => setImmediate(resolve));
+    return `${text}\n${series.render(runner.registry.names(), gauges)}`;
+  };
+  return { registry, notificationFailures, render };
+}

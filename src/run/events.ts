@@ -1,0 +1,45 @@
+import { EventEmitter } from "node:events";
+import type { FailureCount } from "../store/store.js";
+import type { Job, RunOutcome, RunTrigger } from "../types.js";
+
+/**
+ * Run events flow one way: the executor publishes, metrics, logs and alerts subscribe and never
+ * call back into scheduling.
+ */
+export interface RunInfo {
+  runId: string;
+  job: Job;
+  trigger: RunTrigger;
+  attempt: number;
+  scheduledFor: Date | null;
+  startedAt: Date;
+}
+
+export interface RunEvents {
+  started: [RunInfo];
+  /** `failures` is undefined when the outcome could not be written (database away at shutdown). */
+  finished: [RunInfo & { outcome: RunOutcome; failures: FailureCount | undefined }];
+  skipped: [{ runId: string | null; job: Job; scheduledFor: Date | null; reason: string }];
+  abandoned: [{ runId: string; jobName: string; runnerId: string; consecutiveFailures: number }];
+  progress: [RunInfo & { done: number; total: number | undefined }];
+}
+
+/**
+ * A listener that throws must not break the executor (a run whose `started` listener threw would
+ * never be recorded): each listener is called on its own, and its error goes to `onListenerError`.
+ */
+export class RunEventBus extends EventEmitter<RunEvents> {
+  onListenerError: (event: string, error: unknown) => void = () => {};
+
+  override emit<K extends keyof RunEvents>(event: K, ...args: RunEvents[K]): boolean {
+    const listeners = this.listeners(event) as ((...a: RunEvents[K]) => void)[];
+    for (const listener of listeners) {
+      try {
+        listener(...args);
+      } catch (error) {
+        this.onListenerError(String(event), error);
+      }
+    }
+    return listeners.length > 0;
+  }
+}

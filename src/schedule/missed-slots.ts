@@ -1,0 +1,69 @@
+import type { SlotFire } from "../run/executor.js";
+import { planFires } from "./misfire.js";
+import { instantsBetween, latestInstant } from "./cron.js";
+import type { Job } from "../types.js";
+
+/** The most missed slots remembered per job with catchUp "all" (the newest are kept). */
+const MAX_MISSED_PER_JOB = 1000;
+
+/**
+ * Slots that came due while this replica could not claim them (the database was away, or the
+ * process was not running), kept until they can be settled by each job's catch-up policy.
+ */
+export class MissedSlots {
+  private readonly missed = new Map<string, { job: Job; slots: Date[] }>();
+  /** Per job, the newest slot whose claim the database answered (won or lost). */
+  private readonly settled = new Map<string, number>();
+
+  get size(): number {
+    return this.missed.size;
+  }
+
+  /** A claim the database answered: nothing older needs a "latest" catch-up any more. */
+  noteSettled(fire: SlotFire): void {
+    const name = fire.job.name;
+    this.settled.set(name, Math.max(this.settled.get(name) ?? 0, fire.instant.getTime()));
+  }
+
+  /** Remember a slot whose claim failed. Bounded: an outage must not grow memory without limit. */
+  remember(job: Job, instant: Date): void {
+    if (job.catchUp === "none") return;
+    const entry = this.missed.get(job.name) ?? { job, slots: [] };
+    entry.slots.push(instant);
+    const keep = job.catchUp === "latest" ? 1 : MAX_MISSED_PER_JOB;
+    if (entry.slots.length > keep) entry.slots.splice(0, entry.slots.length - keep);
+    this.missed.set(job.name, entry);
+  }
+
+  /** At start: the slots that passed since the job was first seen, within its misfire grace. */
+  rememberSinceLastRun(job: Job, firstSeenAt: Date, now: Date): void {
+    if (job.catchUp === "none" || !job.enabled) return;
+    const from = new Date(Math.max(now.getTime() - job.misfireGraceSeconds * 1000, firstSeenAt.getTime()));
+    const slots =
+      job.catchUp === "latest"
+        ? [latestInstant(job.schedule, job.timezone, now)].filter((d): d is Date => d !== null && d > from)
+        : instantsBetween(job.schedule, job.timezone, from, now, MAX_MISSED_PER_JOB);
+    for (const slot of slots) this.remember(job, slot);
+  }
+
+  forget(name: string): void {
+    this.missed.delete(name);
+  }
+
+  /**
+   * Take every remembered slot and plan its catch-up run by policy. A "latest" slot older than
+   * one the database has since answered is dropped: a newer slot has run already.
+   */
+  drain(now: number, isKnown: (name: string) => boolean): SlotFire[] {
+    const fires: SlotFire[] = [];
+    for (const [name, { job, slots }] of this.missed) {
+      this.missed.delete(name);
+      if (!isKnown(name)) continue;
+      const settled = this.settled.get(name) ?? 0;
+      const pending = job.catchUp === "latest" ? slots.filter((slot) => slot.getTime() > settled) : slots;
+      for (const fire of planFires(pending, now, job.catchUp, job.misfireGraceSeconds, -1))
+        fires.push({ job, ...fire });
+    }
+    return fires;
+  }
+}

@@ -1,0 +1,62 @@
+import type { Logger } from "pino";
+import type { Sql } from "postgres";
+import type { Config } from "../config.js";
+import { connect, describeUrl } from "./pool.js";
+import { startEmbedded } from "./embedded.js";
+import { migrate } from "./migrate.js";
+
+export interface OpenDatabase {
+  sql: Sql;
+  /** Where it is, for logs: host:port/db, never the password. */
+  where: string;
+  close(): Promise<void>;
+}
+
+/**
+ * DATABASE_URL when set; otherwise the embedded PostgreSQL under ./.runner/.
+ * Retries an unreachable server for the startup window (DatabaseUnreachableError after it).
+ */
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+  options: { migrate?: boolean; max?: number } = {},
+): Promise<OpenDatabase> {
+  let url = config.databaseUrl;
+  let stopEmbedded = async () => {};
+  if (!url) {
+    const embedded = await startEmbedded(".runner", (line) =>
+      log.debug({ postgres: line }, "embedded postgres"),
+    );
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+    log.info(
+      { database: describeUrl(url), data_dir: embedded.dataDir },
+      "using the embedded PostgreSQL (set DATABASE_URL to use your own server)",
+    );
+  }
+  const sql = await connect({
+    url,
+    schema: config.databaseSchema,
+    startupTimeoutSeconds: config.databaseStartupTimeoutSeconds,
+    max: options.max,
+    onRetry: (attempt, delayMs, reason) =>
+      log.warn(
+        { database: describeUrl(url), attempt, retry_in_ms: delayMs },
+        "database unreachable: %s",
+        reason,
+      ),
+  });
+  if (options.migrate !== false) {
+    const applied = await migrate(sql, config.databaseSchema);
+    if (applied.length > 0) log.info({ applied, schema: config.databaseSchema }, "migrations applied");
+  }
+  return {
+    sql,
+    where: describeUrl(url),
+    close: async () => {
+      // Queries still going get 2 s; a server that is already gone (Ctrl-C reached it too) none.
+      await sql.end({ timeout: 2 });
+      await stopEmbedded();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import postgres, { type Sql } from "postgres";
+import { DatabaseUnreachableError, errorMessage } from "../errors.js";
+
+export type { Sql };
+
+export interface ConnectOptions {
+  url: string;
+  schema: string;
+  /** How long to keep retrying an unreachable server, in seconds. */
+  startupTimeoutSeconds: number;
+  max?: number;
+  onRetry?: (attempt: number, delayMs: number, reason: string) => void;
+}
+
+/** "postgres://user:secret@db:5432/app" -> "db:5432/app": what a log line or error may show. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`;
+  } catch {
+    return "(unparseable DATABASE_URL)";
+  }
+}
+
+/** A pool whose search_path is the runner's schema, so every statement uses unqualified names. */
+export function createPool(url: string, schema: string, max = 10): Sql {
+  return postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: { search_path: schema, application_name: "runner" },
+    // Types of bigint ids: keep them as strings, they cross JSON boundaries.
+    types: {},
+    // Short enough that a connection attempt caught in a server restart gives up and retries soon.
+    connect_timeout: 5,
+    // postgres.js waits up to 20 s between reconnects once errors pile up (3^n/100 s), so after a
+    // 6 s outage queries stalled for another 10-15 s. At most 1 s: readiness comes back within a loop.
+    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
+    idle_timeout: 0,
+  });
+}
+
+/**
+ * Connect, retrying with exponential backoff (250 ms doubling to 5 s) until the startup window
+ * closes. The error names the host, never the password.
+ */
+export async function connect(options: ConnectOptions): Promise<Sql> {
+  const deadline = Date.now() + options.startupTimeoutSeconds * 1000;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    const sql = createPool(options.url, options.schema, options.max);
+    try {
+      await sql`select 1`;
+      return sql;
+    } catch (error) {
+      await sql.end({ timeout: 0 }).catch(() => {});
+      const reason = scrub(errorMessage(error), options.url);
+      if (Date.now() + delay > deadline) {
+        throw new DatabaseUnreachableError(
+          `database ${describeUrl(options.url)} unreachable for ${options.startupTimeoutSeconds}s: ${reason}`,
+        );
+      }
+      options.onRetry?.(attempt, delay, reason);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+/** Remove the URL's password from a driver message, should a driver ever echo it. */
+function scrub(message: string, url: string): string {
+  try {
+    const password = new URL(url).password;
+    return password ? message.split(decodeURIComponent(password)).join("[REDACTED]") : message;
+  } catch {
+    return message;
+  }
+}
