@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
-import { retryDelay } from "../util/backoff.js";
+import { retryDelay } from "../util/retry.js";
 import { bounded } from "../util/deadline.js";
 import { errorMessage } from "../errors.js";
 import type { RunEventBus, RunInfo } from "./events.js";

@@ -1,18 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelay } from "../../src/util/backoff.js";
 import { formatDuration, parseDuration } from "../../src/util/duration.js";
-
-describe("retryDelay", () => {
-  const options = { attempts: 5, backoff: "exponential" as const, initialMs: 1000, maxMs: 5000 };
-  it("doubles from the initial delay and stops at the maximum", () => {
-    expect([2, 3, 4, 5].map((attempt) => retryDelay(options, attempt))).toEqual([1000, 2000, 4000, 5000]);
-  });
-  it("keeps a fixed delay when asked", () => {
-    expect([2, 3, 4].map((attempt) => retryDelay({ ...options, backoff: "fixed" }, attempt))).toEqual([
-      1000, 1000, 1000,
-    ]);
-  });
-});
 
 describe("durations", () => {
   it("parses the units people write", () => {
