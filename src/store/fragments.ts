@@ -1,0 +1,35 @@
+import type { Sql } from "postgres";
+
+/**
+ * SQL pieces more than one statement uses, so each is written once.
+ * Lists travel as one JSON parameter (json_to_recordset, json_array_elements_text): one statement
+ * for any number of items, and no dependence on the driver's array type discovery, which a
+ * brand-new connection may not have finished.
+ */
+
+/** A subquery yielding each item as a row of text: `name in (${textList(sql, names)})`. */
+export function textList(sql: Sql, items: readonly string[]) {
+  return sql`select json_array_elements_text(${sql.json(items as never)}::json)`;
+}
+
+/** A subquery yielding each id as a bigint row: `id in (${idList(sql, ids)})`. */
+export function idList(sql: Sql, ids: readonly string[]) {
+  return sql`select id::bigint from (${textList(sql, ids)}) as ids(id)`;
+}
+
+/** When a lease taken or renewed now runs out. */
+export function leaseEnd(sql: Sql, leaseSeconds: number) {
+  return sql`now() + make_interval(secs => ${leaseSeconds})`;
+}
+
+/** The assignments that end a job_runs row now without an outcome of its own: no lease, duration so far. */
+export function endedNow(sql: Sql) {
+  return sql`finished_at = now(), lease_until = null, duration_ms = (extract(epoch from now() - started_at) * 1000)::int`;
+}
+
+/** What every table module needs: the pool, which replica this is, and how long its leases last. */
+export interface StoreScope {
+  readonly sql: Sql;
+  readonly runnerId: string;
+  readonly leaseSeconds: number;
+}

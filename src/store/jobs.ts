@@ -1,0 +1,73 @@
+import { type StoreScope, textList } from "./fragments.js";
+
+/** job_heartbeats, job_state and job_runners: each job's health and controls, each replica's liveness. */
+
+export interface HeartbeatRow {
+  name: string;
+  runner_id: string;
+  last_heartbeat: Date;
+  last_success_at: Date | null;
+  consecutive_failures: number;
+  last_error: string | null;
+  last_error_at: Date | null;
+}
+
+export const RUNNER_ROW = "jobs-runner";
+
+export class JobStore {
+  constructor(private readonly scope: StoreScope) {}
+
+  /** The loop's own heartbeat and this replica's liveness, in one round trip. */
+  async heartbeat(info: { hostname: string; pid: number; version: string }): Promise<void> {
+    const { sql, runnerId } = this.scope;
+    await sql`
+      with runner as (
+        insert into job_runners (runner_id, hostname, pid, version)
+        values (${runnerId}, ${info.hostname}, ${info.pid}, ${info.version})
+        on conflict (runner_id) do update set hostname = excluded.hostname, pid = excluded.pid,
+          version = excluded.version, last_seen = now(), stopped_at = null
+      )
+      insert into job_heartbeats (name, runner_id, last_heartbeat) values (${RUNNER_ROW}, ${runnerId}, now())
+      on conflict (name) do update set runner_id = excluded.runner_id, last_heartbeat = now()`;
+  }
+
+  async markRunnerStopped(): Promise<void> {
+    await this.scope.sql`update job_runners set stopped_at = now() where runner_id = ${this.scope.runnerId}`;
+  }
+
+  /** Make sure every job has its heartbeat and state rows, so status lists it before its first run. */
+  async registerJobs(names: string[]): Promise<Map<string, { firstSeenAt: Date; paused: boolean }>> {
+    if (names.length === 0) return new Map();
+    const { sql, runnerId } = this.scope;
+    await sql`
+      insert into job_heartbeats (name, runner_id) select name, ${runnerId} from (${textList(sql, names)}) as n(name)
+      on conflict (name) do nothing`;
+    const rows = await sql<{ job_name: string; first_seen_at: Date; paused: boolean }[]>`
+      with ins as (
+        insert into job_state (job_name) ${textList(sql, names)} on conflict (job_name) do nothing
+        returning job_name, first_seen_at, paused
+      )
+      select job_name, first_seen_at, paused from ins
+      union all
+      select job_name, first_seen_at, paused from job_state where job_name in (${textList(sql, names)})`;
+    return new Map(rows.map((row) => [row.job_name, { firstSeenAt: row.first_seen_at, paused: row.paused }]));
+  }
+
+  async setPaused(jobName: string, paused: boolean, by: string): Promise<void> {
+    const { sql } = this.scope;
+    await sql`
+      insert into job_state (job_name, paused, paused_at, paused_by)
+      values (${jobName}, ${paused}, ${paused ? sql`now()` : null}, ${paused ? by : null})
+      on conflict (job_name) do update set paused = excluded.paused, paused_at = excluded.paused_at, paused_by = excluded.paused_by`;
+  }
+
+  /** Heartbeat rows, with pause state and the number of runs going on now. */
+  async status(): Promise<(HeartbeatRow & { paused: boolean; running: number })[]> {
+    return this.scope.sql`
+      select h.name, h.runner_id, h.last_heartbeat, h.last_success_at, h.consecutive_failures, h.last_error, h.last_error_at,
+        coalesce(s.paused, false) as paused,
+        (select count(*)::int from job_runs r where r.job_name = h.name and r.status = 'running') as running
+      from job_heartbeats h left join job_state s on s.job_name = h.name
+      order by h.name = ${RUNNER_ROW} desc, h.name`;
+  }
+}

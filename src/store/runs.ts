@@ -1,0 +1,213 @@
+import type { RunOutcome, RunStatus, RunTrigger } from "../types.js";
+import { endedNow, idList, leaseEnd, type StoreScope } from "./fragments.js";
+
+/** job_runs: one row per run attempt; claiming a slot is inserting its first attempt. */
+
+export interface RunRow {
+  id: string;
+  job_name: string;
+  scheduled_for: Date | null;
+  trigger: RunTrigger;
+  attempt: number;
+  status: RunStatus;
+  runner_id: string;
+  started_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  error: string | null;
+  result: unknown;
+  params: Record<string, string> | null;
+}
+
+export interface SlotClaim {
+  jobName: string;
+  scheduledFor: Date;
+  trigger: RunTrigger;
+  skipOverlap: boolean;
+}
+
+export interface ClaimedSlot {
+  id: string;
+  job_name: string;
+  scheduled_for: Date;
+  status: "running" | "skipped";
+}
+
+/** A run that needs no slot claim: manual, once, http, retry. */
+export interface NewRun {
+  jobName: string;
+  trigger: RunTrigger;
+  attempt: number;
+  scheduledFor: Date | null;
+  params: Record<string, string>;
+}
+
+/** A job's consecutive failures after a run, and before it. */
+export interface FailureCount {
+  current: number;
+  previous: number;
+}
+
+/** Statuses that count as a failure of the job in its heartbeat row. */
+export const FAILURE_STATUSES: readonly RunStatus[] = ["failed", "timed_out", "abandoned"];
+
+export class RunStore {
+  constructor(private readonly scope: StoreScope) {}
+
+  /**
+   * Claim many slots in one statement. A slot already in job_runs (claimed by any replica) or a
+   * paused job yields no row; a slot whose job is still running elsewhere (overlap skip) is
+   * recorded `skipped`. Only the returned rows are this replica's to act on.
+   */
+  async claimSlots(claims: SlotClaim[]): Promise<ClaimedSlot[]> {
+    if (claims.length === 0) return [];
+    const { sql, runnerId, leaseSeconds } = this.scope;
+    return sql<ClaimedSlot[]>`
+      with c as (
+        select c.job_name, c.scheduled_for, c.trigger,
+          case when c.skip and exists (
+            select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running'
+          ) then 'skipped' else 'running' end as status
+        from json_to_recordset(${sql.json(claims.map((c) => ({ job_name: c.jobName, scheduled_for: c.scheduledFor.toISOString(), trigger: c.trigger, skip: c.skipOverlap })))}::json)
+             as c(job_name text, scheduled_for timestamptz, trigger text, skip boolean)
+        where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
+      )
+      insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, lease_until, finished_at, duration_ms, error)
+      select job_name, scheduled_for, trigger, 1, status, ${runnerId},
+        -- Claimed slightly ahead of its instant, a run starts at the instant.
+        greatest(now(), scheduled_for),
+        case when status = 'running' then ${leaseEnd(sql, leaseSeconds)} end,
+        case when status = 'skipped' then now() end,
+        case when status = 'skipped' then 0 end,
+        case when status = 'skipped' then 'previous run still running (overlap: skip)' end
+      from c
+      on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
+      returning id::text, job_name, scheduled_for, status`;
+  }
+
+  /** Insert a running row for a run that needs no slot claim: manual, once, http, retry. */
+  async insertRun(run: NewRun): Promise<string> {
+    const { sql, runnerId, leaseSeconds } = this.scope;
+    const [row] = await sql<{ id: string }[]>`
+      insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, lease_until, params)
+      values (${run.jobName}, ${run.scheduledFor}, ${run.trigger}, ${run.attempt}, 'running', ${runnerId},
+              ${leaseEnd(sql, leaseSeconds)},
+              ${Object.keys(run.params).length > 0 ? sql.json(run.params) : null})
+      returning id::text`;
+    return row!.id;
+  }
+
+  /**
+   * Record an outcome and update the job's heartbeat row in one statement. A row the reaper
+   * already marked abandoned still gets its real outcome: the run did finish.
+   * Returns the job's consecutive failures after this run and before it (alerts fire on the
+   * crossing, so exactly one replica sends each), or undefined when nothing was updated.
+   */
+  async finishRun(id: string, jobName: string, outcome: RunOutcome): Promise<FailureCount | undefined> {
+    const { sql, runnerId } = this.scope;
+    const failed = FAILURE_STATUSES.includes(outcome.status);
+    const succeeded = outcome.status === "succeeded";
+    const result = outcome.result === undefined ? null : sql.json(outcome.result as never);
+    const rows = await sql<{ consecutive_failures: number; previous_failures: number | null }[]>`
+      with run as (
+        update job_runs set status = ${outcome.status}, finished_at = now(), duration_ms = ${Math.round(outcome.durationMs)},
+          error = ${outcome.error ?? null}, result = ${result}, lease_until = null
+        where id = ${id} and status in ('running', 'abandoned')
+        returning job_name
+      )
+      insert into job_heartbeats as h (name, runner_id, last_heartbeat, last_success_at, consecutive_failures, last_error, last_error_at)
+      select ${jobName}, ${runnerId}, now(), ${succeeded ? sql`now()` : null}, ${failed ? 1 : 0},
+        ${failed ? (outcome.error ?? outcome.status) : null}, ${failed ? sql`now()` : null}
+      from run
+      on conflict (name) do update set runner_id = excluded.runner_id, last_heartbeat = now(),
+        last_success_at = coalesce(excluded.last_success_at, h.last_success_at),
+        consecutive_failures = case when ${succeeded} then 0 when ${failed} then h.consecutive_failures + 1 else h.consecutive_failures end,
+        last_error = case when ${succeeded} then null when ${failed} then excluded.last_error else h.last_error end,
+        last_error_at = case when ${succeeded} then null when ${failed} then excluded.last_error_at else h.last_error_at end
+      -- A subquery in RETURNING reads the statement's snapshot: the value before this update.
+      returning consecutive_failures, (select o.consecutive_failures from job_heartbeats o where o.name = ${jobName}) as previous_failures`;
+    const row = rows[0];
+    return row && { current: row.consecutive_failures, previous: row.previous_failures ?? 0 };
+  }
+
+  async renewLeases(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { sql, leaseSeconds } = this.scope;
+    await sql`
+      update job_runs set lease_until = ${leaseEnd(sql, leaseSeconds)}
+      where id in (${idList(sql, ids)}) and status = 'running'`;
+  }
+
+  /**
+   * Mark runs whose lease expired as abandoned (their runner died) and count each as a failure
+   * of its job. Idempotent and cheap: an index covers running rows.
+   */
+  async reapAbandoned(): Promise<
+    { id: string; job_name: string; runner_id: string; consecutive_failures: number }[]
+  > {
+    const { sql, runnerId } = this.scope;
+    return sql`
+      with reaped as (
+        update job_runs set status = 'abandoned', ${endedNow(sql)},
+          error = 'runner ' || runner_id || ' stopped renewing its lease (presumed dead)'
+        where status = 'running' and lease_until < now()
+        returning id, job_name, runner_id, error
+      ), per_job as (
+        select job_name, count(*)::int as n, max(error) as error from reaped group by job_name
+      ), beats as (
+        insert into job_heartbeats as h (name, runner_id, consecutive_failures, last_error, last_error_at)
+        select job_name, ${runnerId}, n, error, now() from per_job
+        on conflict (name) do update set consecutive_failures = h.consecutive_failures + excluded.consecutive_failures,
+          last_error = excluded.last_error, last_error_at = now()
+        returning name, consecutive_failures
+      )
+      select r.id::text, r.job_name, r.runner_id, b.consecutive_failures
+      from reaped r join beats b on b.name = r.job_name`;
+  }
+
+  async markInterrupted(ids: string[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    const { sql } = this.scope;
+    await sql`
+      update job_runs set status = 'interrupted', ${endedNow(sql)}, error = ${reason}
+      where id in (${idList(sql, ids)}) and status = 'running'`;
+  }
+
+  async isRunning(jobName: string): Promise<boolean> {
+    const [row] = await this.scope.sql<{ running: boolean }[]>`
+      select exists (select 1 from job_runs where job_name = ${jobName} and status = 'running') as running`;
+    return row!.running;
+  }
+
+  /** The columns of a RunRow, as one SQL fragment. */
+  private runColumns() {
+    return this.scope.sql`id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at,
+      finished_at, duration_ms, error, result, params`;
+  }
+
+  async history(jobName: string, limit: number): Promise<RunRow[]> {
+    return this.scope.sql<RunRow[]>`
+      select ${this.runColumns()}
+      from job_runs where job_name = ${jobName} order by started_at desc, id desc limit ${limit}`;
+  }
+
+  async lastFinishedRun(jobName: string): Promise<RunRow | undefined> {
+    const [row] = await this.scope.sql<RunRow[]>`
+      select ${this.runColumns()}
+      from job_runs where job_name = ${jobName} and status not in ('running', 'skipped')
+      order by finished_at desc nulls last, id desc limit 1`;
+    return row;
+  }
+
+  /** The newest `perJob` runs of every job, for the status page's bars. */
+  async recentRuns(
+    perJob: number,
+  ): Promise<Pick<RunRow, "job_name" | "status" | "started_at" | "duration_ms">[]> {
+    return this.scope.sql`
+      select job_name, status, started_at, duration_ms from (
+        select job_name, status, started_at, duration_ms,
+          row_number() over (partition by job_name order by started_at desc, id desc) as n
+        from job_runs
+      ) r where n <= ${perJob} order by job_name, started_at`;
+  }
+}
