@@ -1,5 +1,6 @@
 import postgres, { type Sql } from "postgres";
 import { DatabaseUnreachableError, errorMessage } from "../errors.js";
+import { retry } from "../util/retry.js";
 
 export type { Sql };
 
@@ -40,29 +41,35 @@ export function createPool(url: string, schema: string, max = 10): Sql {
 }
 
 /**
- * Connect, retrying with exponential backoff (250 ms doubling to 5 s) until the startup window
- * closes. The error names the host, never the password.
+ * Connect, retrying with jittered exponential backoff (up to 250 ms, doubling to 5 s; see
+ * backoffDelay) until the startup window closes. The error names the host, never the password.
  */
 export async function connect(options: ConnectOptions): Promise<Sql> {
   const deadline = Date.now() + options.startupTimeoutSeconds * 1000;
-  let delay = 250;
-  for (let attempt = 1; ; attempt++) {
-    const sql = createPool(options.url, options.schema, options.max);
-    try {
-      await sql`select 1`;
-      return sql;
-    } catch (error) {
-      await sql.end({ timeout: 0 }).catch(() => {});
-      const reason = scrub(errorMessage(error), options.url);
-      if (Date.now() + delay > deadline) {
-        throw new DatabaseUnreachableError(
-          `database ${describeUrl(options.url)} unreachable for ${options.startupTimeoutSeconds}s: ${reason}`,
-        );
-      }
-      options.onRetry?.(attempt, delay, reason);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 5000);
-    }
+  const reason = (error: unknown) => scrub(errorMessage(error), options.url);
+  try {
+    return await retry(
+      async () => {
+        const sql = createPool(options.url, options.schema, options.max);
+        try {
+          await sql`select 1`;
+          return sql;
+        } catch (error) {
+          await sql.end({ timeout: 0 }).catch(() => {});
+          throw error;
+        }
+      },
+      {
+        initialMs: 250,
+        maxMs: 5000,
+        giveUp: ({ delayMs }) => Date.now() + delayMs > deadline,
+        onError: ({ error, attempt, delayMs }) => options.onRetry?.(attempt, delayMs, reason(error)),
+      },
+    );
+  } catch (error) {
+    throw new DatabaseUnreachableError(
+      `database ${describeUrl(options.url)} unreachable for ${options.startupTimeoutSeconds}s: ${reason(error)}`,
+    );
   }
 }
 
