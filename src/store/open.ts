@@ -7,8 +7,6 @@ import { migrate } from "./migrate.js";
 
 export interface OpenDatabase {
   sql: Sql;
-  /** Where it is, for logs: host:port/db, never the password. */
-  where: string;
   close(): Promise<void>;
 }
 
@@ -52,7 +50,6 @@ export async function openDatabase(
   }
   return {
     sql,
-    where: describeUrl(url),
     close: async () => {
       // Queries still going get 2 s; a server that is already gone (Ctrl-C reached it too) none.
       await sql.end({ timeout: 2 });
