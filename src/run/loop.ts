@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { bounded } from "../util/deadline.js";
+import { bounded, withDeadline } from "../util/deadline.js";
 import { errorMessage } from "../errors.js";
 
 export interface LoopStep {
@@ -25,7 +25,6 @@ export class Loop {
   private stopped = true;
   private startedAt = Date.now();
   lastTick: TickResult | undefined;
-  lastOkAt: Date | undefined;
 
   constructor(
     private readonly intervalMs: number,
@@ -77,13 +76,7 @@ export class Loop {
    */
   private withinStepTimeout(step: LoopStep): Promise<void> {
     const limit = Math.min(30_000, Math.max(2000, this.intervalMs));
-    let timer: NodeJS.Timeout | undefined;
-    const running = step.run();
-    running.catch(() => {});
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`did not finish within ${limit} ms`)), limit);
-    });
-    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+    return withDeadline(step.run(), limit);
   }
 
   private async runSteps(): Promise<TickResult> {
@@ -111,8 +104,7 @@ export class Loop {
       durationMs: performance.now() - started,
       failures,
     };
-    if (result.ok) this.lastOkAt = result.at;
-    else
+    if (!result.ok)
       this.log.warn(
         { failures },
         "loop tick failed: %s",
