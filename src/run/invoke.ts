@@ -122,16 +122,6 @@ export function settleCall(
   });
 }
 
-/** Call a handler and settle its outcome (callHandler, then settleCall). */
-export function invokeHandler(
-  handler: JobHandler,
-  ctx: JobContext,
-  controller: RunController,
-  timeoutMs: number,
-): Promise<RunOutcome> {
-  return settleCall(callHandler(handler, ctx), controller, timeoutMs);
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
