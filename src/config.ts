@@ -1,130 +1,238 @@
 import { hostname } from "node:os";
-import { z } from "zod";
+import type { z } from "zod";
+import { bool, httpUrl, int, oneOf, pathList, postgresUrl, sqlIdentifier, text } from "./config/schemas.js";
 import { ConfigError } from "./errors.js";
 
-/** Everything the daemon needs to know, parsed once from the environment and the flags. */
-export interface Config {
-  databaseUrl: string | undefined;
-  databaseSchema: string;
-  databaseStartupTimeoutSeconds: number;
-  jobsEnabled: boolean;
-  heartbeatRequired: boolean;
-  heartbeatTtlSeconds: number;
-  runnerId: string;
-  intervalSeconds: number;
-  httpHost: string;
-  httpPort: number;
-  adminUsername: string | undefined;
-  adminPassword: string | undefined;
-  internalSecret: string | undefined;
-  runnerEnv: "development" | "test" | "staging" | "production";
-  shutdownGraceSeconds: number;
-  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  logFormat: "json" | "pretty";
-  alertWebhookUrl: string | undefined;
-  alertAfterFailures: number;
-  heartbeatPingUrl: string | undefined;
-  runRetentionDays: number;
-  storageJanitorDir: string | undefined;
-  storageJanitorMaxAgeHours: number;
-  storageJanitorDryRun: boolean;
-  jobsFiles: string[];
+/** The sections of the documentation (.env.example, the README's table), in their order. */
+export const GROUPS = {
+  database: "Database",
+  loop: "Jobs and the loop",
+  health: "Health",
+  http: "HTTP sidecar (/livez /readyz /metrics, admin API)",
+  logs: "Logs",
+  alerts: "Alerts and dead man's switch",
+  builtin: "Built-in jobs",
+} as const;
+
+/** One environment variable: where it goes in Config, how it is parsed, how it is documented. */
+export interface Variable {
+  /** Its field of Config. */
+  key: string;
+  /** Parses the text; its description names the values it accepts (see config/schemas.ts). */
+  schema: z.ZodType;
+  /** The text an unset or empty variable stands for. Without one (and without fallback), unset is allowed. */
+  default?: string;
+  /** A default that is not a constant: computed at load, documented by `text`. */
+  fallback?: { text: string; value: () => unknown };
+  group: keyof typeof GROUPS;
+  /** One line for people: what it does. */
+  description: string;
+  /** Its value is never echoed in an error. */
+  secret?: boolean;
 }
+
+/**
+ * Every environment variable runner reads (docs/contract.md, Environment): Config's type, loadConfig,
+ * .env.example, the README's table and the tests' fuzzers all come from here. The order is the order
+ * of problem lines; the documentation orders by group.
+ */
+export const VARIABLES = {
+  DATABASE_URL: {
+    key: "databaseUrl",
+    schema: postgresUrl,
+    group: "database",
+    secret: true,
+    description: "The database. Unset: an embedded PostgreSQL is started with its data under ./.runner/.",
+  },
+  DATABASE_SCHEMA: {
+    key: "databaseSchema",
+    schema: sqlIdentifier,
+    default: "public",
+    group: "database",
+    description: "Schema of the runner's tables (created by `runner migrate` or at startup).",
+  },
+  DATABASE_STARTUP_TIMEOUT_SECONDS: {
+    key: "databaseStartupTimeoutSeconds",
+    schema: int(0, 3600),
+    default: "30",
+    group: "database",
+    description: "How long startup retries an unreachable database (with backoff) before exiting 3.",
+  },
+  JOBS_ENABLED: {
+    key: "jobsEnabled",
+    schema: bool,
+    default: "true",
+    group: "loop",
+    description: "false: the daemon runs, heartbeats and serves HTTP, but starts no job runs.",
+  },
+  JOB_HEARTBEAT_REQUIRED: {
+    key: "heartbeatRequired",
+    schema: bool,
+    default: "false",
+    group: "health",
+    description: "true: /readyz enforces a fresh heartbeat even when JOBS_ENABLED=false.",
+  },
+  JOB_HEARTBEAT_TTL_SECONDS: {
+    key: "heartbeatTtlSeconds",
+    schema: int(1, 86400),
+    default: "180",
+    group: "health",
+    description: "A heartbeat older than this many seconds is stale (and /readyz fails when it is enforced).",
+  },
+  JOB_RUNNER_ID: {
+    key: "runnerId",
+    schema: text(200),
+    fallback: { text: "the host name", value: hostname },
+    group: "loop",
+    description: "Identifies this process in heartbeats, runs, logs and status.",
+  },
+  JOB_LOOP_INTERVAL_SECONDS: {
+    key: "intervalSeconds",
+    schema: int(1, 3600),
+    default: "60",
+    group: "loop",
+    description:
+      "Loop cadence in seconds (--interval wins). Each loop writes the heartbeat, renews leases of running jobs, reaps abandoned runs, picks up manual triggers and missed slots.",
+  },
+  HTTP_HOST: {
+    key: "httpHost",
+    schema: text(),
+    default: "0.0.0.0",
+    group: "http",
+    description: "Address the sidecar listens on.",
+  },
+  HTTP_PORT: {
+    key: "httpPort",
+    schema: int(0, 65535),
+    default: "9464",
+    group: "http",
+    description: "Port the sidecar listens on; 0 picks a free port and logs it.",
+  },
+  ADMIN_BASIC_USERNAME: {
+    key: "adminUsername",
+    schema: text(),
+    group: "http",
+    description: "Basic Auth user of /v1/admin/*, /api/v1/* and the status page.",
+  },
+  ADMIN_BASIC_PASSWORD: {
+    key: "adminPassword",
+    schema: text(),
+    group: "http",
+    secret: true,
+    description: "Basic Auth password of /v1/admin/*, /api/v1/* and the status page.",
+  },
+  INTERNAL_SECRET: {
+    key: "internalSecret",
+    schema: text(),
+    group: "http",
+    secret: true,
+    description: "The x-internal-secret header expected by POST /v1/jobs/:name/trigger.",
+  },
+  RUNNER_ENV: {
+    key: "runnerEnv",
+    schema: oneOf(["development", "test", "staging", "production"]),
+    default: "development",
+    group: "http",
+    description: "production: protected endpoints answer 503 while their credentials are unset.",
+  },
+  SHUTDOWN_GRACE_SECONDS: {
+    key: "shutdownGraceSeconds",
+    schema: int(0, 86400),
+    default: "30",
+    group: "loop",
+    description:
+      "How long SIGTERM/SIGINT waits for running jobs before aborting them (recorded interrupted).",
+  },
+  LOG_LEVEL: {
+    key: "logLevel",
+    schema: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    default: "info",
+    group: "logs",
+    description: "The least severe level logged.",
+  },
+  LOG_FORMAT: {
+    key: "logFormat",
+    schema: oneOf(["json", "pretty"]),
+    default: "json",
+    group: "logs",
+    description: "json: one object per line; pretty: for people at a terminal.",
+  },
+  ALERT_WEBHOOK_URL: {
+    key: "alertWebhookUrl",
+    schema: httpUrl,
+    group: "alerts",
+    secret: true,
+    description:
+      "POST a JSON alert (Slack-compatible) when a job's consecutive failures reach ALERT_AFTER_FAILURES, and a resolve when it next succeeds.",
+  },
+  ALERT_AFTER_FAILURES: {
+    key: "alertAfterFailures",
+    schema: int(1, 1000),
+    default: "3",
+    group: "alerts",
+    description: "Consecutive failures of a job that raise an alert.",
+  },
+  HEARTBEAT_PING_URL: {
+    key: "heartbeatPingUrl",
+    schema: httpUrl,
+    group: "alerts",
+    secret: true,
+    description: "GET this URL after every healthy loop (Healthchecks.io, Better Stack heartbeats).",
+  },
+  RUN_RETENTION_DAYS: {
+    key: "runRetentionDays",
+    schema: int(0, 36500),
+    default: "30",
+    group: "builtin",
+    description:
+      "prune_runs deletes job_runs older than this many days, daily at 04:17 UTC (0: keep everything).",
+  },
+  STORAGE_JANITOR_DIR: {
+    key: "storageJanitorDir",
+    schema: text(),
+    group: "builtin",
+    description:
+      "storage_janitor is on when this directory is set: daily at 03:00 UTC it deletes files under it older than STORAGE_JANITOR_MAX_AGE_HOURS.",
+  },
+  STORAGE_JANITOR_MAX_AGE_HOURS: {
+    key: "storageJanitorMaxAgeHours",
+    schema: int(1, 87600),
+    default: "24",
+    group: "builtin",
+    description: "Age in hours from which storage_janitor deletes a file.",
+  },
+  STORAGE_JANITOR_DRY_RUN: {
+    key: "storageJanitorDryRun",
+    schema: bool,
+    default: "false",
+    group: "builtin",
+    description: "true: storage_janitor only reports the files it would delete.",
+  },
+  JOBS_FILE: {
+    key: "jobsFiles",
+    schema: pathList,
+    default: "",
+    group: "loop",
+    description: "Jobs modules (.js/.mjs) and jobs files (.yaml/.yml/.json); --jobs adds more.",
+  },
+} as const satisfies Record<string, Variable>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+/** A variable's parsed type; undefined when it may be unset (no default and no fallback). */
+type Value<V> = V extends { schema: infer S extends z.ZodType }
+  ? z.output<S> | (V extends { default: string } | { fallback: object } ? never : undefined)
+  : never;
+
+/** Everything the daemon needs to know, parsed once from the environment and the flags. */
+export type Config = {
+  -readonly [N in VariableName as (typeof VARIABLES)[N]["key"]]: Value<(typeof VARIABLES)[N]>;
+};
 
 /** Flags that override or add to the environment. */
 export interface ConfigFlags {
   interval?: string;
   jobs?: string[];
-}
-
-const SECRET_VARIABLES = new Set([
-  "DATABASE_URL",
-  "ADMIN_BASIC_PASSWORD",
-  "INTERNAL_SECRET",
-  "ALERT_WEBHOOK_URL",
-  "HEARTBEAT_PING_URL",
-]);
-
-const bool = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ["true", "false", "1", "0", "yes", "no", "on", "off"].includes(v), "expected true or false")
-  .transform((v) => ["true", "1", "yes", "on"].includes(v));
-
-function int(min: number, max: number) {
-  return z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, `expected an integer from ${min} to ${max}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `expected an integer from ${min} to ${max}`);
-}
-
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      return ["http:", "https:"].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, "expected an http:// or https:// URL");
-
-const postgresUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      return ["postgres:", "postgresql:"].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, "expected a postgres:// URL");
-
-const nonEmpty = z.string().trim().min(1, "must not be empty");
-
-/** Each variable of CONTRACT §2 with its parser and default (undefined: unset is allowed). */
-const VARIABLES = {
-  DATABASE_URL: { schema: postgresUrl, default: undefined },
-  DATABASE_SCHEMA: {
-    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case SQL identifier"),
-    default: "public",
-  },
-  DATABASE_STARTUP_TIMEOUT_SECONDS: { schema: int(0, 3600), default: "30" },
-  JOBS_ENABLED: { schema: bool, default: "true" },
-  JOB_HEARTBEAT_REQUIRED: { schema: bool, default: "false" },
-  JOB_HEARTBEAT_TTL_SECONDS: { schema: int(1, 86400), default: "180" },
-  JOB_RUNNER_ID: { schema: nonEmpty.max(200), default: undefined },
-  JOB_LOOP_INTERVAL_SECONDS: { schema: int(1, 3600), default: "60" },
-  HTTP_HOST: { schema: nonEmpty, default: "0.0.0.0" },
-  HTTP_PORT: { schema: int(0, 65535), default: "9464" },
-  ADMIN_BASIC_USERNAME: { schema: nonEmpty, default: undefined },
-  ADMIN_BASIC_PASSWORD: { schema: nonEmpty, default: undefined },
-  INTERNAL_SECRET: { schema: nonEmpty, default: undefined },
-  RUNNER_ENV: { schema: z.enum(["development", "test", "staging", "production"]), default: "development" },
-  SHUTDOWN_GRACE_SECONDS: { schema: int(0, 86400), default: "30" },
-  LOG_LEVEL: {
-    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
-    default: "info",
-  },
-  LOG_FORMAT: { schema: z.enum(["json", "pretty"]), default: "json" },
-  ALERT_WEBHOOK_URL: { schema: httpUrl, default: undefined },
-  ALERT_AFTER_FAILURES: { schema: int(1, 1000), default: "3" },
-  HEARTBEAT_PING_URL: { schema: httpUrl, default: undefined },
-  RUN_RETENTION_DAYS: { schema: int(0, 36500), default: "30" },
-  STORAGE_JANITOR_DIR: { schema: nonEmpty, default: undefined },
-  STORAGE_JANITOR_MAX_AGE_HOURS: { schema: int(1, 87600), default: "24" },
-  STORAGE_JANITOR_DRY_RUN: { schema: bool, default: "false" },
-  JOBS_FILE: { schema: z.string(), default: "" },
-} as const;
-
-type VariableName = keyof typeof VARIABLES;
-type Parsed = { [K in VariableName]: z.output<(typeof VARIABLES)[K]["schema"]> | undefined };
-
-function describe(name: string, raw: string): string {
-  return SECRET_VARIABLES.has(name) ? "" : ` (got ${JSON.stringify(raw)})`;
 }
 
 /**
@@ -133,61 +241,33 @@ function describe(name: string, raw: string): string {
  */
 export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Config {
   const problems: string[] = [];
-  const parsed = {} as Record<string, unknown>;
-  for (const [name, spec] of Object.entries(VARIABLES)) {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(VARIABLES) as [string, Variable][]) {
     const raw = env[name];
     const value = raw === undefined || (raw === "" && spec.default !== "") ? spec.default : raw;
-    if (value === undefined) continue;
-    const result = (spec.schema as z.ZodType).safeParse(value);
-    if (result.success) parsed[name] = result.data;
-    else
-      problems.push(`${name}: ${result.error.issues[0]?.message ?? "invalid value"}${describe(name, value)}`);
+    if (value === undefined) {
+      parsed[spec.key] = spec.fallback?.value();
+      continue;
+    }
+    const result = spec.schema.safeParse(value);
+    if (result.success) parsed[spec.key] = result.data;
+    else {
+      const got = spec.secret ? "" : ` (got ${JSON.stringify(value)})`;
+      problems.push(`${name}: ${result.error.issues[0]?.message ?? "invalid value"}${got}`);
+    }
   }
-  let intervalSeconds = parsed.JOB_LOOP_INTERVAL_SECONDS as number | undefined;
+  const config = parsed as Config;
   if (flags.interval !== undefined) {
     const result = int(1, 3600).safeParse(flags.interval);
-    if (result.success) intervalSeconds = result.data;
+    if (result.success) config.intervalSeconds = result.data;
     else
       problems.push(
         `--interval: expected whole seconds from 1 to 3600 (got ${JSON.stringify(flags.interval)})`,
       );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const p = parsed as Parsed;
-  const jobsFiles = [
-    ...(p.JOBS_FILE ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-    ...(flags.jobs ?? []),
-  ];
-  return {
-    databaseUrl: p.DATABASE_URL,
-    databaseSchema: p.DATABASE_SCHEMA!,
-    databaseStartupTimeoutSeconds: p.DATABASE_STARTUP_TIMEOUT_SECONDS!,
-    jobsEnabled: p.JOBS_ENABLED!,
-    heartbeatRequired: p.JOB_HEARTBEAT_REQUIRED!,
-    heartbeatTtlSeconds: p.JOB_HEARTBEAT_TTL_SECONDS!,
-    runnerId: p.JOB_RUNNER_ID ?? hostname(),
-    intervalSeconds: intervalSeconds!,
-    httpHost: p.HTTP_HOST!,
-    httpPort: p.HTTP_PORT!,
-    adminUsername: p.ADMIN_BASIC_USERNAME,
-    adminPassword: p.ADMIN_BASIC_PASSWORD,
-    internalSecret: p.INTERNAL_SECRET,
-    runnerEnv: p.RUNNER_ENV!,
-    shutdownGraceSeconds: p.SHUTDOWN_GRACE_SECONDS!,
-    logLevel: p.LOG_LEVEL!,
-    logFormat: p.LOG_FORMAT!,
-    alertWebhookUrl: p.ALERT_WEBHOOK_URL,
-    alertAfterFailures: p.ALERT_AFTER_FAILURES!,
-    heartbeatPingUrl: p.HEARTBEAT_PING_URL,
-    runRetentionDays: p.RUN_RETENTION_DAYS!,
-    storageJanitorDir: p.STORAGE_JANITOR_DIR,
-    storageJanitorMaxAgeHours: p.STORAGE_JANITOR_MAX_AGE_HOURS!,
-    storageJanitorDryRun: p.STORAGE_JANITOR_DRY_RUN!,
-    jobsFiles,
-  };
+  config.jobsFiles = [...config.jobsFiles, ...(flags.jobs ?? [])];
+  return config;
 }
 
 /** The lease of a running row: long enough to survive two missed loops. */
