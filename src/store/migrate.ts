@@ -2,6 +2,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Sql } from "postgres";
+import { ConfigError } from "../errors.js";
+import { VERSION } from "../version.js";
 
 /** sql/ ships beside dist/ in the package. */
 export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "sql");
@@ -25,8 +27,29 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 }
 
 /**
+ * The schema holds migrations this code does not have: a newer runner migrated it (and this is a
+ * rolled-back deploy, or an old replica still starting). Running against a schema whose meaning we
+ * do not know could corrupt it, so the runner stops instead, as a configuration problem (exit 2).
+ */
+export class NewerSchemaError extends ConfigError {
+  constructor(
+    readonly schema: string,
+    readonly unknown: readonly string[],
+    readonly newestKnown: string | undefined,
+  ) {
+    super(
+      `schema "${schema}" was migrated by a newer runner version: it has migration(s) ${unknown.join(", ")}, ` +
+        `which runner ${VERSION} does not know (its newest is ${newestKnown ?? "none"}); ` +
+        "run that newer version, or restore the database from before it was migrated",
+    );
+    this.name = "NewerSchemaError";
+  }
+}
+
+/**
  * Apply pending migrations in one transaction under an advisory lock keyed by the schema, so
  * replicas starting together wait for each other and the second finds nothing to do.
+ * Refuses (NewerSchemaError, nothing applied) when the schema records a migration not in `dir`.
  * Returns the names of the files it applied.
  */
 export async function migrate(sql: Sql, schema: string, dir = MIGRATIONS_DIR): Promise<string[]> {
@@ -36,7 +59,11 @@ export async function migrate(sql: Sql, schema: string, dir = MIGRATIONS_DIR): P
     await tx.unsafe(`create schema if not exists "${schema}"`);
     await tx`create table if not exists runner_migrations (
       version integer primary key, name text not null, applied_at timestamptz not null default now())`;
-    const rows = await tx<{ version: number }[]>`select version from runner_migrations`;
+    const rows = await tx<{ version: number; name: string }[]>`
+      select version, name from runner_migrations order by version`;
+    const known = new Set(migrations.map((migration) => migration.version));
+    const unknown = rows.filter((row) => !known.has(row.version)).map((row) => row.name);
+    if (unknown.length > 0) throw new NewerSchemaError(schema, unknown, migrations.at(-1)?.name);
     const applied = new Set(rows.map((row) => row.version));
     const done: string[] = [];
     for (const migration of migrations) {

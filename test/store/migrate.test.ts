@@ -1,20 +1,50 @@
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Sql } from "postgres";
+import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { ConfigError } from "../../src/errors.js";
+import { MIGRATIONS_DIR, migrate, NewerSchemaError } from "../../src/store/migrate.js";
 import { createPool } from "../../src/store/pool.js";
-import { migrate } from "../../src/store/migrate.js";
+import { testDatabase } from "../helpers/db.js";
+import { runCli } from "../helpers/process.js";
+
+const url = inject("databaseUrl");
+/** A migrated schema for the end-to-end check. */
+const db = await testDatabase("mignew");
+
+/** A pool on a fresh, empty schema, dropped when the test ends. */
+function freshSchema(): { sql: Sql; schema: string } {
+  const schema = `mig_${randomBytes(4).toString("hex")}`;
+  const sql = createPool(url, schema, 1);
+  onTestFinished(async () => {
+    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
+    await sql.end();
+  });
+  return { sql, schema };
+}
+
+/** A migrations folder holding the given files of sql/ plus extra ones. */
+function migrationsDir(files: string[], extra: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "runner-migrations-"));
+  for (const file of files) copyFileSync(join(MIGRATIONS_DIR, file), join(dir, file));
+  for (const [file, text] of Object.entries(extra)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+const recorded = async (sql: Sql) =>
+  (await sql<{ name: string }[]>`select name from runner_migrations order by version`).map((r) => r.name);
 
 describe("migrations", () => {
   it("apply once, record themselves, and are a no-op the second time, even from several processes at once", async () => {
-    const url = inject("databaseUrl");
     const schema = `mig_${randomBytes(4).toString("hex")}`;
     const pools = Array.from({ length: 4 }, () => createPool(url, schema, 1));
     try {
       const applied = await Promise.all(pools.map((pool) => migrate(pool, schema)));
       expect(applied.flat()).toEqual(["001_init.sql"]);
       expect(await migrate(pools[0]!, schema)).toEqual([]);
-      const rows = await pools[0]!`select version, name from runner_migrations`;
-      expect(rows.map((r) => r.name)).toEqual(["001_init.sql"]);
+      expect(await recorded(pools[0]!)).toEqual(["001_init.sql"]);
       const [tables] = await pools[0]!`
         select count(*)::int as n from information_schema.tables
         where table_schema = ${schema} and table_name in ('job_runs', 'job_heartbeats', 'job_runners', 'job_state', 'job_triggers', 'job_definitions')`;
@@ -23,5 +53,43 @@ describe("migrations", () => {
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
+  });
+
+  it("refuse a schema a newer runner migrated, naming its unknown migrations and applying nothing", async () => {
+    const { sql, schema } = freshSchema();
+    const older = migrationsDir(["001_init.sql"]);
+    const newer = migrationsDir(["001_init.sql"], { "002_marker.sql": "create table marker (id int);" });
+    expect(await migrate(sql, schema, older)).toEqual(["001_init.sql"]);
+    // A rolled-back deploy: the newer runner recorded migrations this code has never seen.
+    await sql`insert into runner_migrations (version, name) values (98, '098_other.sql'), (99, '099_future.sql')`;
+
+    const error = await migrate(sql, schema, newer).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NewerSchemaError);
+    expect(error).toBeInstanceOf(ConfigError); // what the CLI turns into exit 2
+    const message = (error as Error).message;
+    expect(message).not.toContain("\n");
+    expect(message).toContain("098_other.sql, 099_future.sql");
+    expect(message).toContain("newer runner version");
+    expect(message).toContain("002_marker.sql"); // the newest this code knows
+    // The pending 002 was not applied: the refusal comes before any migration runs.
+    expect(await recorded(sql)).toEqual(["001_init.sql", "098_other.sql", "099_future.sql"]);
+    const [marker] = await sql`select to_regclass('marker') as t`;
+    expect(marker!.t).toBeNull();
+  });
+
+  it("`runner migrate` against such a schema exits 2 with one line naming the migration", async () => {
+    await db.sql`insert into runner_migrations (version, name) values (99, '099_future.sql')`;
+    const result = await runCli(["migrate"], { DATABASE_URL: db.url, DATABASE_SCHEMA: db.schema });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.split("\n").filter((line) => line.startsWith("runner: "));
+    expect(lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^runner: schema "${db.schema}" was migrated by a newer runner version: .*099_future\\.sql`,
+        ),
+      ),
+    ]);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stdout).not.toContain("migrations up to date");
   });
 });
