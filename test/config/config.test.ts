@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { hostname } from "node:os";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { type Config, loadConfig, VARIABLES, type Variable } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 
 function problems(env: Record<string, string>, flags = {}): string[] {
@@ -13,11 +14,12 @@ function problems(env: Record<string, string>, flags = {}): string[] {
 }
 
 describe("loadConfig", () => {
-  it("applies the defaults of CONTRACT §2", () => {
+  it("applies the defaults of docs/contract.md (Environment)", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       databaseUrl: undefined,
       databaseSchema: "public",
+      databaseStartupTimeoutSeconds: 30,
       jobsEnabled: true,
       heartbeatRequired: false,
       heartbeatTtlSeconds: 180,
@@ -38,9 +40,10 @@ describe("loadConfig", () => {
   });
 
   it("reads every variable", () => {
-    const config = loadConfig({
+    const env = {
       DATABASE_URL: "postgres://u:p@db:5432/app",
       DATABASE_SCHEMA: "jobs",
+      DATABASE_STARTUP_TIMEOUT_SECONDS: "5",
       JOBS_ENABLED: "false",
       JOB_HEARTBEAT_REQUIRED: "true",
       JOB_HEARTBEAT_TTL_SECONDS: "90",
@@ -48,24 +51,59 @@ describe("loadConfig", () => {
       JOB_LOOP_INTERVAL_SECONDS: "15",
       HTTP_HOST: "127.0.0.1",
       HTTP_PORT: "0",
+      ADMIN_BASIC_USERNAME: "admin",
+      ADMIN_BASIC_PASSWORD: "pw",
+      INTERNAL_SECRET: "s3cret",
       RUNNER_ENV: "production",
+      SHUTDOWN_GRACE_SECONDS: "7",
+      LOG_LEVEL: "debug",
       LOG_FORMAT: "pretty",
       ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      ALERT_AFTER_FAILURES: "2",
+      HEARTBEAT_PING_URL: "https://hc.example.com/ping",
+      RUN_RETENTION_DAYS: "0",
+      STORAGE_JANITOR_DIR: "/scratch",
+      STORAGE_JANITOR_MAX_AGE_HOURS: "12",
+      STORAGE_JANITOR_DRY_RUN: "yes",
       JOBS_FILE: "a.yaml, b.mjs",
-    });
-    expect(config).toMatchObject({
+    };
+    // A new variable belongs here too: this test is what shows that it is read.
+    expect(Object.keys(env).toSorted()).toEqual(Object.keys(VARIABLES).toSorted());
+    expect(loadConfig(env)).toEqual({
       databaseUrl: "postgres://u:p@db:5432/app",
       databaseSchema: "jobs",
+      databaseStartupTimeoutSeconds: 5,
       jobsEnabled: false,
       heartbeatRequired: true,
       heartbeatTtlSeconds: 90,
       runnerId: "pod-1",
       intervalSeconds: 15,
+      httpHost: "127.0.0.1",
       httpPort: 0,
+      adminUsername: "admin",
+      adminPassword: "pw",
+      internalSecret: "s3cret",
       runnerEnv: "production",
+      shutdownGraceSeconds: 7,
+      logLevel: "debug",
       logFormat: "pretty",
+      alertWebhookUrl: "https://hooks.example.com/x",
+      alertAfterFailures: 2,
+      heartbeatPingUrl: "https://hc.example.com/ping",
+      runRetentionDays: 0,
+      storageJanitorDir: "/scratch",
+      storageJanitorMaxAgeHours: 12,
+      storageJanitorDryRun: true,
       jobsFiles: ["a.yaml", "b.mjs"],
     });
+  });
+
+  it("treats an empty variable as unset, falling back to the default or the host name", () => {
+    const config = loadConfig({ HTTP_PORT: "", JOB_RUNNER_ID: "", DATABASE_URL: "", JOBS_FILE: "" });
+    expect(config.httpPort).toBe(9464);
+    expect(config.runnerId).toBe(hostname());
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.jobsFiles).toEqual([]);
   });
 
   it("lets --interval win over the environment and appends --jobs", () => {
@@ -113,5 +151,57 @@ describe("loadConfig", () => {
     expect(problems({ DATABASE_SCHEMA: 'x"; drop table y; --' })[0]).toMatch(
       /^DATABASE_SCHEMA: expected a lower-case SQL identifier/,
     );
+  });
+});
+
+describe("the table of variables", () => {
+  const entries = Object.entries(VARIABLES) as [string, Variable][];
+
+  it("maps each variable to its own Config field", () => {
+    const keys = entries.map(([, v]) => v.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(Object.keys(loadConfig({})).toSorted()).toEqual(keys.toSorted());
+    for (const [name, v] of entries) {
+      expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(v.key).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+    }
+  });
+
+  it("documents each variable in one line and names the values it accepts", () => {
+    for (const [name, v] of entries) {
+      expect(v.description, name).toMatch(/^\S[^\n]*\.$/);
+      expect(v.schema.description, name).toMatch(/\S/);
+    }
+  });
+
+  it("gives each default a value its own parser accepts", () => {
+    for (const [name, v] of entries) {
+      if (v.default !== undefined) expect(v.schema.safeParse(v.default).success, name).toBe(true);
+      expect(v.default !== undefined && v.fallback !== undefined, name).toBe(false);
+    }
+  });
+
+  it("echoes a bad value in its problem unless the variable is a secret", () => {
+    const invalid = ["not valid here", "   "];
+    let secrets = 0;
+    for (const [name, v] of entries) {
+      if (name === "JOBS_FILE") continue; // any text is a list of paths
+      const bad = invalid.find((value) => !v.schema.safeParse(value).success)!;
+      const lines = problems({ [name]: bad });
+      expect(lines, name).toHaveLength(1);
+      expect(lines[0]!.startsWith(`${name}: `), name).toBe(true);
+      expect(lines[0]!.endsWith(` (got ${JSON.stringify(bad)})`), name).toBe(!v.secret);
+      if (v.secret) secrets++;
+    }
+    expect(secrets).toBe(5);
+  });
+
+  it("infers Config's types from the table (checked by npm run typecheck)", () => {
+    expectTypeOf<Config["runnerId"]>().toEqualTypeOf<string>();
+    expectTypeOf<Config["databaseUrl"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Config["databaseStartupTimeoutSeconds"]>().toEqualTypeOf<number>();
+    expectTypeOf<Config["jobsEnabled"]>().toEqualTypeOf<boolean>();
+    expectTypeOf<Config["jobsFiles"]>().toEqualTypeOf<string[]>();
+    expectTypeOf<Config["runnerEnv"]>().toEqualTypeOf<"development" | "test" | "staging" | "production">();
   });
 });
