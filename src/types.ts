@@ -109,3 +109,13 @@ export interface RunOutcome {
   result?: unknown;
   durationMs: number;
 }
+
+/** A slot to claim and run: a job, the instant it belongs to, and why it runs. */
+export interface SlotFire {
+  job: Job;
+  instant: Date;
+  trigger: RunTrigger;
+}
+
+/** The job_heartbeats row of the loop itself (not a job): a reserved job name. */
+export const RUNNER_ROW = "jobs-runner";

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import type { Daemon } from "../../dist/run/daemon.js";
 import type { Runner } from "../../dist/runner.js";
 
 /**
@@ -14,10 +15,21 @@ export async function migratedPool(url: string, schema: string): Promise<Sql> {
   return sql;
 }
 
-export async function silentRunner(sql: Sql, schema: string, env: Record<string, string>): Promise<Runner> {
+async function silentOptions(sql: Sql, schema: string, env: Record<string, string>) {
   const { default: pino } = await import("pino");
   const { loadConfig } = await import("../../dist/config.js");
-  const { Runner } = await import("../../dist/runner.js");
   const config = loadConfig({ DATABASE_SCHEMA: schema, RUN_RETENTION_DAYS: "0", ...env });
-  return new Runner({ config, sql, log: pino({ level: "silent" }) });
+  return { config, sql, log: pino({ level: "silent" }) };
+}
+
+/** The public in-process API, as a user's program would use it. */
+export async function silentRunner(sql: Sql, schema: string, env: Record<string, string>): Promise<Runner> {
+  const { Runner } = await import("../../dist/runner.js");
+  return new Runner(await silentOptions(sql, schema, env));
+}
+
+/** The engine behind Runner and the CLI, for a worker that also starts the HTTP sidecar. */
+export async function silentDaemon(sql: Sql, schema: string, env: Record<string, string>): Promise<Daemon> {
+  const { Daemon } = await import("../../dist/run/daemon.js");
+  return new Daemon(await silentOptions(sql, schema, env));
 }

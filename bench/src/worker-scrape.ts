@@ -1,5 +1,5 @@
 /** GET /metrics with many jobs, against GET /livez on the same listener. */
-import { migratedPool, silentRunner } from "./bench-runner.js";
+import { migratedPool, silentDaemon } from "./bench-runner.js";
 import { startSidecar } from "../../dist/http/sidecar.js";
 import { percentile } from "./stats.js";
 
@@ -13,7 +13,7 @@ const args = JSON.parse(process.argv[2]!) as Args;
 
 async function main() {
   const sql = await migratedPool(args.url, args.schema);
-  const runner = await silentRunner(sql, args.schema, {
+  const runner = await silentDaemon(sql, args.schema, {
     JOB_RUNNER_ID: "scrape",
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: "0",

@@ -1,7 +1,7 @@
 import { type Config, loadConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { loadJobs } from "../jobs/load.js";
-import { Runner } from "../runner.js";
+import { Daemon } from "../run/daemon.js";
 import { createLogger } from "../observe/log.js";
 import pino from "pino";
 
@@ -11,24 +11,24 @@ export interface CommonFlags {
 }
 
 /**
- * Config from the environment and flags, and a runner whose registry holds every configured job.
+ * Config from the environment and flags, and a daemon whose registry holds every configured job.
  * Only the daemon logs to stdout; the other commands keep stdout for their table or JSON and log
  * to stderr.
  */
 export async function prepare(
   flags: CommonFlags,
-  daemon = false,
-): Promise<{ config: Config; runner: Runner }> {
+  logToStdout = false,
+): Promise<{ config: Config; daemon: Daemon }> {
   const config = loadConfig(process.env, { jobs: flags.jobs, interval: flags.interval });
   const log = createLogger({
     level: config.logLevel,
     format: config.logFormat,
     runnerId: config.runnerId,
-    destination: daemon ? undefined : pino.destination({ dest: 2, sync: true }),
+    destination: logToStdout ? undefined : pino.destination({ dest: 2, sync: true }),
   });
-  const runner = new Runner({ config, log });
-  await loadJobs(runner, config);
-  return { config, runner };
+  const daemon = new Daemon({ config, log });
+  await loadJobs((job) => daemon.addJob(job), config);
+  return { config, daemon };
 }
 
 /** `--param key=value` pairs into an object; a pair without "=" is a usage error naming it. */

@@ -7,10 +7,10 @@ export async function triggerCommand(
   flags: CommonFlags & { param?: string[]; json?: boolean },
 ): Promise<number> {
   const params = parseParams(flags.param);
-  const { runner, config } = await prepare(flags);
-  runner.registry.require(name);
+  const { daemon, config } = await prepare(flags);
+  daemon.registry.require(name);
   try {
-    const store = await runner.connect();
+    const { store } = await daemon.connect();
     const request = await store.requestTrigger({
       jobName: name,
       params,
@@ -24,42 +24,42 @@ export async function triggerCommand(
       );
     return 0;
   } finally {
-    await runner.stop();
+    await daemon.stop();
   }
 }
 
 /** `runner pause|resume <job>`: persisted; every replica honours it at its next claim. */
 export async function pauseCommand(name: string, paused: boolean, flags: CommonFlags): Promise<number> {
-  const { runner, config } = await prepare(flags);
-  runner.registry.require(name);
+  const { daemon, config } = await prepare(flags);
+  daemon.registry.require(name);
   try {
-    const store = await runner.connect();
+    const { store } = await daemon.connect();
     await store.setPaused(name, paused, `cli@${config.runnerId}`);
     console.log(`${name} ${paused ? "paused" : "resumed"}`);
     return 0;
   } finally {
-    await runner.stop();
+    await daemon.stop();
   }
 }
 
 /** `runner migrate`: idempotent; safe from several replicas at once (advisory lock). */
 export async function migrateCommand(): Promise<number> {
-  const { runner } = await prepare({});
+  const { daemon } = await prepare({});
   try {
-    await runner.connect();
-    console.log(`migrations up to date in schema ${runner.config.databaseSchema}`);
+    await daemon.connect();
+    console.log(`migrations up to date in schema ${daemon.config.databaseSchema}`);
     return 0;
   } finally {
-    await runner.stop();
+    await daemon.stop();
   }
 }
 
 /** `runner check`: configuration and registry, no database. */
 export async function checkCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
-  const { runner, config } = await prepare(flags);
+  const { daemon, config } = await prepare(flags);
   const summary = {
     ok: true,
-    jobs: runner.registry.names(),
+    jobs: daemon.registry.names(),
     database: config.databaseUrl ? describeUrl(config.databaseUrl) : "embedded (./.runner)",
     schema: config.databaseSchema,
     interval_seconds: config.intervalSeconds,

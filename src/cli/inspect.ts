@@ -1,27 +1,20 @@
 import { ConfigError } from "../errors.js";
 import { unknownJobMessage } from "../jobs/registry.js";
-import { nextInstant } from "../schedule/cron.js";
+import { jobView } from "../observe/job-view.js";
 import { jobStatus } from "../observe/status.js";
+import { nextInstant } from "../schedule/cron.js";
+import { RUNNER_ROW } from "../store/store.js";
+import { iso } from "../util/iso.js";
 import { type CommonFlags, prepare, printJson } from "./context.js";
-import { iso, table } from "./table.js";
+import { table } from "./table.js";
 
 /** `runner jobs`: the registry, no database needed. */
 export async function jobsCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
-  const { runner } = await prepare(flags);
+  const { daemon } = await prepare(flags);
   const now = new Date();
-  const jobs = runner.registry.list().map((job) => ({
-    name: job.name,
-    schedule: job.schedule,
-    timezone: job.timezone,
-    next_run_at: job.enabled ? iso(nextInstant(job.schedule, job.timezone, now)) : null,
-    timeout_ms: job.timeoutMs,
-    retries: job.retries.attempts,
-    overlap: job.overlap,
-    catch_up: job.catchUp,
-    enabled: job.enabled,
-    source: job.source,
-    description: job.description,
-  }));
+  const jobs = daemon.registry
+    .list()
+    .map((job) => jobView(job, nextInstant(job.schedule, job.timezone, now)));
   if (flags.json) printJson({ jobs });
   else
     console.log(
@@ -43,10 +36,10 @@ export async function jobsCommand(flags: CommonFlags & { json?: boolean }): Prom
 
 /** `runner status`: per-job state from the database. */
 export async function statusCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
-  const { runner } = await prepare(flags);
+  const { daemon } = await prepare(flags);
   try {
-    const store = await runner.connect();
-    const jobs = await jobStatus(store, runner.registry);
+    const { store } = await daemon.connect();
+    const jobs = await jobStatus(store, daemon.registry);
     if (flags.json) printJson({ jobs });
     else
       console.log(
@@ -77,7 +70,7 @@ export async function statusCommand(flags: CommonFlags & { json?: boolean }): Pr
       );
     return 0;
   } finally {
-    await runner.stop();
+    await daemon.stop();
   }
 }
 
@@ -91,14 +84,14 @@ export async function historyCommand(
     throw new ConfigError(
       `--limit: expected an integer from 1 to 10000 (got ${JSON.stringify(flags.limit)})`,
     );
-  const { runner } = await prepare(flags);
+  const { daemon } = await prepare(flags);
   try {
-    const store = await runner.connect();
-    if (!runner.registry.has(name)) {
-      const known = (await store.status()).map((row) => row.name).filter((n) => n !== "jobs-runner");
+    const { store } = await daemon.connect();
+    if (!daemon.registry.has(name)) {
+      const known = (await store.status()).map((row) => row.name).filter((n) => n !== RUNNER_ROW);
       if (!known.includes(name))
         throw new ConfigError(
-          unknownJobMessage(name, [...new Set([...runner.registry.names(), ...known])].sort()),
+          unknownJobMessage(name, [...new Set([...daemon.registry.names(), ...known])].sort()),
         );
     }
     const runs = await store.history(name, limit);
@@ -122,6 +115,6 @@ export async function historyCommand(
       );
     return 0;
   } finally {
-    await runner.stop();
+    await daemon.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigError, EXIT } from "../errors.js";
-import type { Runner } from "../runner.js";
+import type { Daemon } from "../run/daemon.js";
 import { startSidecar } from "../http/sidecar.js";
 import { type CommonFlags, parseParams, prepare } from "./context.js";
 
@@ -11,7 +11,7 @@ export interface RunFlags extends CommonFlags {
 
 /** `runner run`: the daemon, or one pass with --once. Resolves with the exit code. */
 export async function runCommand(flags: RunFlags): Promise<number> {
-  const { runner } = await prepare(flags, true);
+  const { daemon } = await prepare(flags, true);
   const params = parseParams(flags.param);
   if (flags.param && flags.param.length > 0 && !flags.once) {
     throw new ConfigError(
@@ -19,19 +19,19 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     );
   }
   const only = flags.job ?? [];
-  for (const name of only) runner.registry.require(name);
-  if (flags.once) return runOnce(runner, only, params);
+  for (const name of only) daemon.registry.require(name);
+  if (flags.once) return runOnce(daemon, only, params);
   if (only.length > 0) {
-    for (const job of runner.registry.list()) if (!only.includes(job.name)) runner.registry.remove(job.name);
+    for (const job of daemon.registry.list()) if (!only.includes(job.name)) daemon.registry.remove(job.name);
   }
-  return daemon(runner);
+  return serve(daemon);
 }
 
-async function runOnce(runner: Runner, names: string[], params: Record<string, string>): Promise<number> {
+async function runOnce(daemon: Daemon, names: string[], params: Record<string, string>): Promise<number> {
   try {
-    const outcomes = await runner.runOnce(names, params);
+    const outcomes = await daemon.runOnce(names, params);
     const failed = outcomes.filter((outcome) => outcome.status !== "succeeded");
-    runner.log.info(
+    daemon.log.info(
       { runs: outcomes.length, failed: failed.length },
       "once: %d run(s), %d failed",
       outcomes.length,
@@ -39,33 +39,33 @@ async function runOnce(runner: Runner, names: string[], params: Record<string, s
     );
     return failed.length > 0 ? EXIT.runFailed : EXIT.ok;
   } finally {
-    await runner.stop();
+    await daemon.stop();
   }
 }
 
 /** Graceful on the first SIGTERM/SIGINT, immediate on the second. */
-async function daemon(runner: Runner): Promise<number> {
+async function serve(daemon: Daemon): Promise<number> {
   let signals = 0;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
-        runner.log.warn({ signal }, "second signal: exiting now; running rows will be reaped as abandoned");
+        daemon.log.warn({ signal }, "second signal: exiting now; running rows will be reaped as abandoned");
         process.exit(EXIT.runFailed);
       }
-      runner.log.info(
-        { signal, grace_seconds: runner.config.shutdownGraceSeconds },
+      daemon.log.info(
+        { signal, grace_seconds: daemon.config.shutdownGraceSeconds },
         "stopping: waiting for running jobs",
       );
-      runner.stop().then(resolve, resolve);
+      daemon.stop().then(resolve, resolve);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
   // Listen first: a busy port is a configuration error before anything starts, and /livez
   // answers while the database is still being reached.
-  await startSidecar(runner);
-  await runner.start();
+  await startSidecar(daemon);
+  await daemon.start();
   await stopped;
   return EXIT.ok;
 }

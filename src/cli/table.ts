@@ -13,7 +13,3 @@ export function table(headers: string[], rows: (string | number | null | undefin
       .trimEnd();
   return [line(headers), ...cells.map(line)].join("\n");
 }
-
-export function iso(date: Date | null | undefined): string | null {
-  return date ? date.toISOString() : null;
-}

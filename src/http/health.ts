@@ -1,19 +1,13 @@
 import type { Sql } from "postgres";
 import { errorMessage } from "../errors.js";
-import { runnerUp } from "../observe/metrics.js";
-import type { Runner } from "../runner.js";
+import type { Liveness } from "../run/liveness.js";
+import type { Check, SidecarParts } from "./parts.js";
 import { json, type Reply } from "./respond.js";
 
-interface Check {
-  name: string;
-  status: "ok" | "fail";
-  [key: string]: unknown;
-}
-
 /** GET /livez: the process answers and its loop is not stalled. */
-export function livez(runner: Runner): Reply {
-  const stalled = runner.state === "running" && !!runner.loop?.isStalled();
-  return json(stalled ? 503 : 200, { status: stalled ? "fail" : "ok", state: runner.state });
+export function livez(liveness: Liveness): Reply {
+  const stalled = liveness.isStalled();
+  return json(stalled ? 503 : 200, { status: stalled ? "fail" : "ok", state: liveness.state });
 }
 
 /**
@@ -70,18 +64,21 @@ export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
  * replica's heartbeat is older than JOB_HEARTBEAT_TTL_SECONDS and JOBS_ENABLED or
  * JOB_HEARTBEAT_REQUIRED asks for it. The jobs check is listed either way, with `enforced`.
  */
-export async function readyz(runner: Runner, probeDatabase: () => Promise<Check>): Promise<Reply> {
-  const { config } = runner;
-  const beat = runner.lastHeartbeatAt;
+export async function readyz({
+  liveness,
+  config,
+  probe,
+}: Pick<SidecarParts, "liveness" | "config" | "probe">): Promise<Reply> {
+  const beat = liveness.lastHeartbeatAt;
   const age = beat ? Math.round((Date.now() - beat.getTime()) / 100) / 10 : null;
   const enforced = config.jobsEnabled || config.heartbeatRequired;
   const fresh = age !== null && age <= config.heartbeatTtlSeconds;
   const checks: Check[] = [
     {
       name: "runner",
-      status: runner.state === "running" ? "ok" : "fail",
-      state: runner.state,
-      up: runnerUp(runner),
+      status: liveness.state === "running" ? "ok" : "fail",
+      state: liveness.state,
+      up: liveness.isUp(),
     },
     {
       name: "jobs",
@@ -91,7 +88,7 @@ export async function readyz(runner: Runner, probeDatabase: () => Promise<Check>
       threshold_seconds: config.heartbeatTtlSeconds,
       enforced,
     },
-    await probeDatabase(),
+    await probe(),
   ];
   const failing = checks.filter((check) => check.status === "fail" && !(check.name === "jobs" && !enforced));
   return json(failing.length === 0 ? 200 : 503, { status: failing.length === 0 ? "ok" : "fail", checks });

@@ -1,6 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import type { Runner } from "../runner.js";
-import type { Store } from "../store/store.js";
 
 /** What a route handler answers; the server writes it. */
 export interface Reply {
@@ -26,16 +24,6 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
   body,
   headers,
 });
-
-/**
- * The runner's store, or 503 while it is still starting. Handlers must not call the runner's
- * connect() themselves: a second connect racing start()'s would open a second pool.
- */
-export function connectedStore(runner: Runner): Store {
-  if (!runner.store)
-    throw new HttpError(503, `not connected to the database yet (runner is ${runner.state})`);
-  return runner.store;
-}
 
 const MAX_BODY_BYTES = 64 * 1024;
 

@@ -1,18 +1,20 @@
 import type { IncomingMessage } from "node:http";
 import { API_SOURCE, parseApiDefinition } from "../jobs/definitions.js";
-import type { Runner } from "../runner.js";
-import { connectedStore, HttpError, json, type Reply, readJson } from "./respond.js";
+import type { SidecarParts } from "./parts.js";
+import { HttpError, json, type Reply, readJson } from "./respond.js";
 
 /** GET /api/v1/scheduler/jobs: every registered job with its next run. */
-export function listJobs(runner: Runner): Reply {
-  return json(200, { jobs: runner.listScheduledJobs() });
+export function listJobs({ listJobs }: Pick<SidecarParts, "listJobs">): Reply {
+  return json(200, { jobs: listJobs() });
 }
 
 /** GET /api/v1/scheduler/jobs/:jobName/last-result: the latest finished run (404 if none). */
-export async function lastResult(runner: Runner, name: string): Promise<Reply> {
-  if (!runner.registry.has(name)) throw new HttpError(404, `unknown job "${name}"`);
-  connectedStore(runner);
-  const run = await runner.getLastExecutionResult(name);
+export async function lastResult(
+  { registry, store }: Pick<SidecarParts, "registry" | "store">,
+  name: string,
+): Promise<Reply> {
+  if (!registry.has(name)) throw new HttpError(404, `unknown job "${name}"`);
+  const run = await store().lastFinishedRun(name);
   if (!run) throw new HttpError(404, `job "${name}" has no finished run yet`);
   return json(200, run);
 }
@@ -22,19 +24,22 @@ export async function lastResult(runner: Runner, name: string): Promise<Reply> {
  * persisted in job_definitions so every replica schedules it within one loop and after restarts.
  */
 export async function registerJob(
-  runner: Runner,
+  {
+    store,
+    registry,
+    syncDefinitions,
+    listJobs,
+  }: Pick<SidecarParts, "store" | "registry" | "syncDefinitions" | "listJobs">,
   req: IncomingMessage,
-  sync: () => Promise<void>,
 ): Promise<Reply> {
-  const store = connectedStore(runner);
   const body = await readJson(req);
   const parsed = parseApiDefinition(body);
   if (!parsed.job) throw new HttpError(400, parsed.problems.join("; "));
   const { name } = parsed.job;
-  if (runner.registry.has(name)) throw new HttpError(409, `job "${name}" already exists`);
-  if (!(await store.saveDefinition(name, body))) throw new HttpError(409, `job "${name}" already exists`);
-  await sync();
-  const view = runner.listScheduledJobs().find((job) => job.name === name);
+  if (registry.has(name)) throw new HttpError(409, `job "${name}" already exists`);
+  if (!(await store().saveDefinition(name, body))) throw new HttpError(409, `job "${name}" already exists`);
+  await syncDefinitions();
+  const view = listJobs().find((job) => job.name === name);
   return json(201, { job: view ?? { name } });
 }
 
@@ -43,11 +48,14 @@ export async function registerJob(
  * registered over HTTP is deleted for every replica; one from a file or code only until this
  * process restarts, and the answer says so.
  */
-export async function deleteJob(runner: Runner, name: string): Promise<Reply> {
-  const job = runner.registry.get(name);
+export async function deleteJob(
+  { registry, store, cancelJob }: Pick<SidecarParts, "registry" | "store" | "cancelJob">,
+  name: string,
+): Promise<Reply> {
+  const job = registry.get(name);
   if (!job) throw new HttpError(404, `unknown job "${name}"`);
-  const persisted = job.source === API_SOURCE && (await connectedStore(runner).deleteDefinition(name));
-  runner.cancelJob(name);
+  const persisted = job.source === API_SOURCE && (await store().deleteDefinition(name));
+  cancelJob(name);
   return json(200, {
     deleted: name,
     persisted,

@@ -1,16 +1,18 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { wireNotifications } from "../observe/alerts.js";
 import type { Config } from "../config.js";
-import { syncDefinitions } from "../jobs/definitions.js";
 import { ConfigError } from "../errors.js";
-import { databaseProbe } from "./health.js";
-import { sidecarRoutes } from "./routes.js";
-import { createHttpServer, type Route } from "./server.js";
+import { syncDefinitions } from "../jobs/definitions.js";
+import { wireNotifications } from "../observe/alerts.js";
 import { registerSecret } from "../observe/log.js";
 import { createMetrics } from "../observe/metrics.js";
-import type { Runner } from "../runner.js";
 import { StateCache } from "../observe/state-cache.js";
+import type { Daemon } from "../run/daemon.js";
+import { databaseProbe } from "./health.js";
+import type { SidecarParts } from "./parts.js";
+import { HttpError } from "./respond.js";
+import { sidecarRoutes } from "./routes.js";
+import { createHttpServer, type Route } from "./server.js";
 
 export interface Sidecar {
   port: number;
@@ -19,41 +21,67 @@ export interface Sidecar {
 
 /**
  * The HTTP sidecar: /livez, /readyz, /metrics, the admin API and the trigger endpoints, plus the
- * metrics, alerts and pings they report. Listens before the runner starts, so a busy port fails
- * fast (exit 2) and /livez answers during startup. Closed by the runner's stop, last.
+ * metrics, alerts and pings they report. Listens before the daemon starts, so a busy port fails
+ * fast (exit 2) and /livez answers during startup. Closed by the daemon's stop, last.
  */
 export async function startSidecar(
-  runner: Runner,
-  extraRoutes: (runner: Runner) => Route[] = () => [],
+  daemon: Daemon,
+  extraRoutes: (parts: SidecarParts) => Route[] = () => [],
 ): Promise<Sidecar> {
-  const { config, log } = runner;
+  const { config, log, events, registry, liveness, scheduler } = daemon;
   registerSecret(config.adminPassword);
   registerSecret(config.internalSecret);
-  const cache = new StateCache(runner.events);
-  const metrics = createMetrics(runner, cache);
-  const notifications = wireNotifications(runner, config, metrics, log);
-  runner.addLoopStep({ name: "state cache", run: () => cache.refresh(runner.store!) });
+  const store = () => {
+    const connected = daemon.store;
+    if (!connected)
+      throw new HttpError(503, `not connected to the database yet (runner is ${liveness.state})`);
+    return connected;
+  };
+  const runningHere = (name: string) => daemon.executor?.runningCount(name) ?? 0;
+  const nextRunAt = (name: string) => scheduler.nextRunAt(name);
+  const cache = new StateCache(events);
+  const metrics = createMetrics({ events, liveness, registry, cache, nextRunAt, runningCount: runningHere });
+  const notifications = wireNotifications({
+    events,
+    onTick: (listener) => daemon.onTick(listener),
+    config,
+    metrics,
+    log,
+  });
+  daemon.addLoopStep({ name: "state cache", run: () => cache.refresh(store()) });
   // Jobs registered over HTTP: loaded before scheduling starts (so they catch up like any other),
   // then followed at every loop, so every replica sees additions and deletions within one interval.
-  const sync = syncDefinitions(runner);
-  runner.onStart(sync);
-  runner.addLoopStep({ name: "job definitions", run: sync });
-  const probe = databaseProbe(() => runner.store?.sql);
-  const routes = [...sidecarRoutes(runner, { metrics, probe, sync }), ...extraRoutes(runner)];
-  const server = createHttpServer(routes, log);
+  const sync = syncDefinitions({
+    store,
+    registry,
+    addJob: (job) => daemon.addJob(job),
+    cancelJob: (name) => daemon.cancelJob(name),
+    log,
+  });
+  daemon.onStart(sync);
+  daemon.addLoopStep({ name: "job definitions", run: sync });
+  const parts: SidecarParts = {
+    config,
+    registry,
+    liveness,
+    metrics,
+    probe: databaseProbe(() => daemon.store?.sql),
+    store,
+    nextRunAt,
+    listJobs: () => daemon.listScheduledJobs(),
+    runNow: (name, params, trigger) => daemon.triggerJob(name, params, trigger),
+    runningHere,
+    cancelJob: (name) => daemon.cancelJob(name),
+    syncDefinitions: sync,
+  };
+  const server = createHttpServer([...sidecarRoutes(parts), ...extraRoutes(parts)], log);
   await listen(server, config);
   // Once listening, a server error (EMFILE on accept) would throw with no listener and take
   // the daemon and its running jobs down; the listener keeps accepting when it can.
   server.on("error", (error) => log.error({ err: error }, "http listener error: %s", error.message));
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.httpHost, port }, "http sidecar listening on %s:%d", config.httpHost, port);
-  if (!config.adminUsername !== !config.adminPassword) {
-    log.warn("admin endpoints answer 503: only one of ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD is set");
-  } else if (config.runnerEnv !== "production" && !config.adminUsername) {
-    log.warn(
-      "admin endpoints are open: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset (in production they would answer 503)",
-    );
-  }
+  warnAboutCredentials(config, log);
   const close = async () => {
     // Unref'd: once the notifications are out, this timer must not hold the exiting process for 2 s.
     await Promise.race([notifications.drain(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
@@ -63,8 +91,18 @@ export async function startSidecar(
       setTimeout(() => server.closeAllConnections(), 1000).unref();
     });
   };
-  runner.onStop(close);
+  daemon.onStop(close);
   return { port, close };
+}
+
+function warnAboutCredentials(config: Config, log: Daemon["log"]): void {
+  if (!config.adminUsername !== !config.adminPassword) {
+    log.warn("admin endpoints answer 503: only one of ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD is set");
+  } else if (config.runnerEnv !== "production" && !config.adminUsername) {
+    log.warn(
+      "admin endpoints are open: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset (in production they would answer 503)",
+    );
+  }
 }
 
 /** Listen on HTTP_HOST:HTTP_PORT; a busy port or a bad host is a configuration error (exit 2). */

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from "node:http";
-import type { Runner } from "../runner.js";
 import { jobStatus } from "../observe/status.js";
 import type { RunRow } from "../store/store.js";
-import { connectedStore, HttpError, type Reply } from "./respond.js";
+import type { SidecarParts } from "./parts.js";
+import { HttpError, type Reply } from "./respond.js";
 
 const COLORS: Record<string, string> = {
   succeeded: "#2e7d32",
@@ -44,15 +44,19 @@ function bars(runs: Bar[]): string {
  * GET /: every job with its schedule, next run, last status, failures, the last 20 runs as bars,
  * and a trigger button. Server-rendered, no build step, no third-party script; refreshes itself.
  */
-export async function statusPage(runner: Runner, notice?: string): Promise<Reply> {
-  const store = connectedStore(runner);
+type PageNeeds = Pick<SidecarParts, "store" | "registry" | "nextRunAt" | "liveness" | "config">;
+
+export async function statusPage(
+  { store, registry, nextRunAt, liveness, config }: PageNeeds,
+  notice?: string,
+): Promise<Reply> {
   const [states, recent] = await Promise.all([
-    jobStatus(store, runner.registry, (n) => runner.scheduler.nextRunAt(n)),
-    store.recentRuns(20),
+    jobStatus(store(), registry, nextRunAt),
+    store().recentRuns(20),
   ]);
   const byJob = new Map<string, Bar[]>();
   for (const run of recent) byJob.set(run.job_name, [...(byJob.get(run.job_name) ?? []), run]);
-  const rows = runner.registry
+  const rows = registry
     .list()
     .map((job) => {
       const state = states.find((s) => s.name === job.name);
@@ -69,18 +73,18 @@ export async function statusPage(runner: Runner, notice?: string): Promise<Reply
 </tr>`;
     })
     .join("\n");
-  const beat = runner.lastHeartbeatAt;
+  const beat = liveness.lastHeartbeatAt;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>runner · ${escapeHtml(runner.config.runnerId)}</title>
+<title>runner · ${escapeHtml(config.runnerId)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #eee;vertical-align:top}th{font-weight:600;background:#fafafa}
 .muted{color:#777;font-size:12px}.status-succeeded{color:#2e7d32}.status-failed,.status-abandoned{color:#c62828}
 .status-timed_out{color:#ef6c00}.notice{background:#e3f2fd;padding:.5rem .8rem;margin-bottom:1rem}button{cursor:pointer}
 </style></head><body>
-<h1>runner <span class="muted">${escapeHtml(runner.config.runnerId)} · ${escapeHtml(runner.state)} · heartbeat ${when(beat)}</span></h1>
+<h1>runner <span class="muted">${escapeHtml(config.runnerId)} · ${escapeHtml(liveness.state)} · heartbeat ${when(beat)}</span></h1>
 ${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ""}
 <table><thead><tr><th>Job</th><th>Schedule</th><th>Next run</th><th>Last run</th><th>Failures</th><th>Last 20 runs</th><th></th></tr></thead>
 <tbody>
@@ -110,16 +114,18 @@ function originHost(origin: string): string | undefined {
  * POST /ui/jobs/:name/trigger from the page's button: run the job, then back to the page.
  * Cross-origin posts are refused: Basic credentials are sent by the browser automatically.
  */
-export async function triggerFromPage(runner: Runner, name: string, req: IncomingMessage): Promise<Reply> {
+export async function triggerFromPage(
+  { registry, liveness, config, runNow }: Pick<SidecarParts, "registry" | "liveness" | "config" | "runNow">,
+  name: string,
+  req: IncomingMessage,
+): Promise<Reply> {
   const origin = req.headers.origin;
   if (origin && origin !== "null" && originHost(origin) !== req.headers.host)
     throw new HttpError(403, "cross-origin form post refused");
-  const job = runner.registry.get(name);
-  if (!job) throw new HttpError(404, `unknown job "${name}"`);
-  if (runner.state !== "running") throw new HttpError(503, `runner is ${runner.state}`);
-  if (!runner.config.jobsEnabled)
-    throw new HttpError(503, "jobs are disabled on this runner (JOBS_ENABLED=false)");
-  const run = await runner.triggerJob(name, {}, "http");
+  if (!registry.has(name)) throw new HttpError(404, `unknown job "${name}"`);
+  if (liveness.state !== "running") throw new HttpError(503, `runner is ${liveness.state}`);
+  if (!config.jobsEnabled) throw new HttpError(503, "jobs are disabled on this runner (JOBS_ENABLED=false)");
+  const run = await runNow(name, {}, "http");
   return {
     status: 303,
     raw: true,

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
-import type { Runner } from "../runner.js";
+import type { SidecarParts } from "./parts.js";
 import { HttpError, json, type Reply, readJson } from "./respond.js";
 
 const body = z.object({ params: z.record(z.string(), z.string()).default({}) }).strict();
@@ -11,25 +11,30 @@ const body = z.object({ params: z.record(z.string(), z.string()).default({}) }).
  * overlap is `skip` goes on anywhere; an Idempotency-Key repeated within 24 h returns the first
  * run id instead of starting another run.
  */
-export async function triggerJob(runner: Runner, name: string, req: IncomingMessage): Promise<Reply> {
-  const job = runner.registry.get(name);
+type TriggerNeeds = Pick<
+  SidecarParts,
+  "registry" | "config" | "liveness" | "store" | "runNow" | "runningHere"
+>;
+
+export async function triggerJob(needs: TriggerNeeds, name: string, req: IncomingMessage): Promise<Reply> {
+  const { registry, config, liveness } = needs;
+  const job = registry.get(name);
   if (!job) throw new HttpError(404, `unknown job "${name}"`);
   const parsed = body.safeParse(await readJson(req));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new HttpError(400, `${issue.path.join(".") || "body"}: ${issue.message}`);
   }
-  if (!runner.config.jobsEnabled)
-    throw new HttpError(503, "jobs are disabled on this runner (JOBS_ENABLED=false)");
-  const store = runner.store;
-  if (!store || runner.state !== "running") throw new HttpError(503, `runner is ${runner.state}`);
+  if (!config.jobsEnabled) throw new HttpError(503, "jobs are disabled on this runner (JOBS_ENABLED=false)");
+  if (liveness.state !== "running") throw new HttpError(503, `runner is ${liveness.state}`);
+  const store = needs.store();
   const key = req.headers["idempotency-key"];
   // Check and start one request at a time per job, so two concurrent requests cannot both
   // pass the overlap check; the run is in the executor's view once triggerJob resolves.
   const start = () =>
-    oneAtATime(runner, name, async () => {
-      await refuseOverlap(runner, name, job.overlap);
-      return (await runner.triggerJob(name, parsed.data.params, "http")).runId;
+    oneAtATime(needs, name, async () => {
+      await refuseOverlap(needs, name, job.overlap);
+      return (await needs.runNow(name, parsed.data.params, "http")).runId;
     });
   if (typeof key !== "string" || key.length === 0)
     return json(202, { run_id: await start(), job_name: name });
@@ -52,11 +57,12 @@ export async function triggerJob(runner: Runner, name: string, req: IncomingMess
   return json(202, { run_id: runId, job_name: name });
 }
 
-const queues = new WeakMap<Runner, Map<string, Promise<unknown>>>();
+/** Per sidecar (keyed by its parts), the tail of each job's queue of trigger requests. */
+const queues = new WeakMap<object, Map<string, Promise<unknown>>>();
 
-function oneAtATime<T>(runner: Runner, name: string, task: () => Promise<T>): Promise<T> {
-  const perJob = queues.get(runner) ?? new Map<string, Promise<unknown>>();
-  queues.set(runner, perJob);
+function oneAtATime<T>(owner: object, name: string, task: () => Promise<T>): Promise<T> {
+  const perJob = queues.get(owner) ?? new Map<string, Promise<unknown>>();
+  queues.set(owner, perJob);
   const next = (perJob.get(name) ?? Promise.resolve()).then(task, task);
   const tail = next.catch(() => {});
   perJob.set(name, tail);
@@ -66,9 +72,9 @@ function oneAtATime<T>(runner: Runner, name: string, task: () => Promise<T>): Pr
   return next;
 }
 
-async function refuseOverlap(runner: Runner, name: string, overlap: string): Promise<void> {
+async function refuseOverlap(needs: TriggerNeeds, name: string, overlap: string): Promise<void> {
   if (overlap !== "skip") return;
-  if (runner.executor?.isRunning(name) || (await runner.store!.isRunning(name))) {
+  if (needs.runningHere(name) > 0 || (await needs.store().isRunning(name))) {
     throw new HttpError(409, `job "${name}" is running and its overlap is skip`);
   }
 }

@@ -1,7 +1,9 @@
 import { errorMessage } from "../errors.js";
 import { parseHttpJobDefinition } from "./jobs-file.js";
-import type { Runner } from "../runner.js";
+import type { Logger } from "pino";
+import type { Store } from "../store/store.js";
 import type { Job } from "../types.js";
+import type { Registry } from "./registry.js";
 
 /** The source of jobs registered over HTTP: they live in job_definitions, shared by every replica. */
 export const API_SOURCE = "api";
@@ -24,36 +26,47 @@ export function parseApiDefinition(input: unknown): { job?: Job; problems: strin
  * deleted ones cancelled, a re-created one replaced. Runs at every loop tick, so every replica
  * follows within one interval, and after a restart.
  */
-export function syncDefinitions(runner: Runner): () => Promise<void> {
+export interface DefinitionSyncNeeds {
+  store: () => Store;
+  registry: Registry;
+  addJob: (job: Job) => void;
+  cancelJob: (name: string) => boolean;
+  log: Logger;
+}
+
+export function syncDefinitions({
+  store,
+  registry,
+  addJob,
+  cancelJob,
+  log,
+}: DefinitionSyncNeeds): () => Promise<void> {
   const loaded = new Map<string, number>();
   return async () => {
-    for (const row of await runner.store!.definitions()) {
+    for (const row of await store().definitions()) {
       const version = row.created_at.getTime();
-      const current = runner.registry.get(row.name);
+      const current = registry.get(row.name);
       if (row.deleted_at) {
-        if (current?.source === API_SOURCE) runner.cancelJob(row.name);
+        if (current?.source === API_SOURCE) cancelJob(row.name);
         loaded.delete(row.name);
         continue;
       }
       if (current && (current.source !== API_SOURCE || loaded.get(row.name) === version)) continue;
       const parsed = parseApiDefinition(row.definition);
       if (!parsed.job) {
-        runner.log.warn(
+        log.warn(
           { job_name: row.name, problems: parsed.problems },
           "stored job definition is invalid; skipped",
         );
         continue;
       }
-      if (current) runner.cancelJob(row.name);
+      if (current) cancelJob(row.name);
       try {
-        runner.addJob(parsed.job);
+        addJob(parsed.job);
         loaded.set(row.name, version);
-        runner.log.info(
-          { job_name: row.name, schedule: parsed.job.schedule },
-          "job registered over HTTP loaded",
-        );
+        log.info({ job_name: row.name, schedule: parsed.job.schedule }, "job registered over HTTP loaded");
       } catch (error) {
-        runner.log.warn(
+        log.warn(
           { job_name: row.name },
           "could not load a job registered over HTTP: %s",
           errorMessage(error),

@@ -3,17 +3,17 @@ import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { builtinJobs } from "./builtin/index.js";
 import { loadJobsModule } from "./registry.js";
-import type { Runner } from "../runner.js";
+import type { Job } from "../types.js";
 
 const MODULE_EXTENSIONS = new Set([".js", ".mjs", ".cjs"]);
 const FILE_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 
 /**
- * Fill a runner's registry: built-in jobs, then every --jobs / JOBS_FILE entry in order.
+ * Fill a registry through `addJob`: built-in jobs, then every --jobs / JOBS_FILE entry in order.
  * All problems of all files are collected into one ConfigError.
  */
 export async function loadJobs(
-  runner: Runner,
+  addJob: (job: Job) => void,
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
@@ -21,7 +21,7 @@ export async function loadJobs(
   const add = (jobs: Awaited<ReturnType<typeof loadJobsModule>>) => {
     for (const job of jobs) {
       try {
-        runner.addJob(job);
+        addJob(job);
       } catch (error) {
         if (error instanceof ConfigError) problems.push(...error.problems);
         else throw error;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseDuration } from "../util/duration.js";
 import { scheduleProblem } from "../schedule/cron.js";
-import type { Job, JobHandler, JobInput, RetryOptions } from "../types.js";
+import { type Job, type JobHandler, type JobInput, RUNNER_ROW, type RetryOptions } from "../types.js";
 
 export const JOB_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
@@ -41,7 +41,7 @@ export const jobOptionsShape = {
       "expected lower-case letters, digits, _ or -, starting with a letter, at most 63 characters",
     )
     // The loop's own row in job_heartbeats.
-    .refine((name) => name !== "jobs-runner", '"jobs-runner" is reserved for the loop\'s heartbeat'),
+    .refine((name) => name !== RUNNER_ROW, `"${RUNNER_ROW}" is reserved for the loop's heartbeat`),
   schedule: z.string().min(1, "must not be empty"),
   timezone: z.string().default("UTC"),
   timeout: duration.default(3_600_000),

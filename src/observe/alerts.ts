@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Metrics } from "./metrics.js";
 import { deliver, OrderedQueue, withPathSuffix } from "./notify.js";
-import type { Runner } from "../runner.js";
+import type { RunEventBus } from "../run/events.js";
+import type { TickResult } from "../run/loop.js";
 
 export interface AlertBody {
   status: "firing" | "resolved";
@@ -27,12 +28,15 @@ export interface AlertBody {
  * resolves on the first success after that. The counts come from the database, so exactly one
  * replica (the one whose run crossed the threshold) sends each, and never one per failure.
  */
-export function wireNotifications(
-  runner: Runner,
-  config: Config,
-  metrics: Metrics,
-  log: Logger,
-): OrderedQueue {
+export interface NotificationNeeds {
+  events: RunEventBus;
+  onTick: (listener: (tick: TickResult) => void) => void;
+  config: Pick<Config, "alertWebhookUrl" | "alertAfterFailures" | "heartbeatPingUrl" | "runnerId">;
+  metrics: Pick<Metrics, "notificationFailures">;
+  log: Logger;
+}
+
+export function wireNotifications({ events, onTick, config, metrics, log }: NotificationNeeds): OrderedQueue {
   const queue = new OrderedQueue();
   const failed = (kind: string) => (ok: boolean) => {
     if (!ok) metrics.notificationFailures.inc({ kind });
@@ -78,7 +82,7 @@ export function wireNotifications(
       });
     }
   };
-  runner.events.on("finished", (run) => {
+  events.on("finished", (run) => {
     if (run.failures)
       onFailureCount(run.job.name, run.failures.previous, run.failures.current, run.outcome.error ?? null);
     const ping = run.job.ping;
@@ -87,14 +91,14 @@ export function wireNotifications(
       enqueue(`ping:${ping}`, "job_ping", 20, () => deliver(log, `ping of ${run.job.name}`, url));
     }
   });
-  runner.events.on("started", (run) => {
+  events.on("started", (run) => {
     const ping = run.job.ping;
     if (ping)
       enqueue(`ping:${ping}`, "job_ping", 20, () =>
         deliver(log, `start ping of ${run.job.name}`, withPathSuffix(ping, "start")),
       );
   });
-  runner.events.on("abandoned", (run) => {
+  events.on("abandoned", (run) => {
     onFailureCount(
       run.jobName,
       run.consecutiveFailures - 1,
@@ -104,7 +108,7 @@ export function wireNotifications(
   });
   const heartbeatUrl = config.heartbeatPingUrl;
   if (heartbeatUrl) {
-    runner.onTick((tick) => {
+    onTick((tick) => {
       if (!tick.ok) return;
       const send = () =>
         deliver(log, "heartbeat ping", heartbeatUrl, {}, { attempts: 2 }).then(failed("heartbeat_ping"));

@@ -1,6 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { JobSeries } from "./job-series.js";
-import type { Runner } from "../runner.js";
+import type { Registry as JobRegistry } from "../jobs/registry.js";
+import type { RunEventBus } from "../run/events.js";
+import type { Liveness } from "../run/liveness.js";
 import type { StateCache } from "./state-cache.js";
 import { RUNNER_ROW } from "../store/store.js";
 
@@ -30,10 +32,14 @@ function removeNonCounterTotals(registry: Registry): void {
   }
 }
 
-/** job_runner_up: the runner is running and its loop ticked recently and successfully. */
-export function runnerUp(runner: Runner): boolean {
-  const loop = runner.loop;
-  return runner.state === "running" && !!loop && !loop.isStalled() && loop.lastTick?.ok === true;
+/** Exactly what the metrics read: run events, liveness, the registry and the schedule. */
+export interface MetricsNeeds {
+  events: RunEventBus;
+  liveness: Liveness;
+  registry: JobRegistry;
+  cache: StateCache;
+  nextRunAt: (job: string) => Date | undefined;
+  runningCount: (job: string) => number;
 }
 
 /**
@@ -44,7 +50,14 @@ export function runnerUp(runner: Runner): boolean {
  * memory, so a scrape never waits for the database. Labels are bounded: job_name and status only
  * (never `job`, which Prometheus reserves).
  */
-export function createMetrics(runner: Runner, cache: StateCache): Metrics {
+export function createMetrics({
+  events,
+  liveness,
+  registry: jobs,
+  cache,
+  nextRunAt,
+  runningCount,
+}: MetricsNeeds): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   removeNonCounterTotals(registry);
@@ -55,7 +68,7 @@ export function createMetrics(runner: Runner, cache: StateCache): Metrics {
     help: "1 while the runner's loop is healthy, 0 while starting, stopping, stalled or failing",
     registers: [registry],
     collect() {
-      this.set(runnerUp(runner) ? 1 : 0);
+      this.set(liveness.isUp() ? 1 : 0);
     },
   });
   const notificationFailures = new Counter({
@@ -76,25 +89,25 @@ export function createMetrics(runner: Runner, cache: StateCache): Metrics {
     },
     INITIAL_STATUSES,
   );
-  runner.events.on("finished", (run) => {
+  events.on("finished", (run) => {
     series.incRun(run.job.name, run.outcome.status);
     series.observe("job_run_duration_seconds", run.job.name, run.outcome.durationMs / 1000);
   });
-  runner.events.on("started", (run) => {
+  events.on("started", (run) => {
     if (run.scheduledFor && (run.trigger === "schedule" || run.trigger === "catch-up")) {
       const delay = Math.max(0, run.startedAt.getTime() - run.scheduledFor.getTime()) / 1000;
       series.observe("job_schedule_delay_seconds", run.job.name, delay);
     }
   });
-  runner.events.on("skipped", (skip) => series.incRun(skip.job.name, "skipped"));
-  runner.events.on("abandoned", (run) => series.incRun(run.jobName, "abandoned"));
+  events.on("skipped", (skip) => series.incRun(skip.job.name, "skipped"));
+  events.on("abandoned", (run) => series.incRun(run.jobName, "abandoned"));
 
   const gauges = [
     {
       name: "job_heartbeat_age_seconds",
       help: "Seconds since the heartbeat of the loop (job_name=jobs-runner, this replica's own) or of each job's last run",
       extra: (): [string, number][] =>
-        runner.lastHeartbeatAt ? [[RUNNER_ROW, now() - runner.lastHeartbeatAt.getTime() / 1000]] : [],
+        liveness.lastHeartbeatAt ? [[RUNNER_ROW, now() - liveness.lastHeartbeatAt.getTime() / 1000]] : [],
       value: (job: string) => {
         const beat = cache.get(job)?.lastHeartbeat;
         return beat ? now() - beat.getTime() / 1000 : undefined;
@@ -117,14 +130,14 @@ export function createMetrics(runner: Runner, cache: StateCache): Metrics {
       name: "job_next_run_timestamp_seconds",
       help: "Unix time of each job's next scheduled instant",
       value: (job: string) => {
-        const next = runner.scheduler.nextRunAt(job);
+        const next = nextRunAt(job);
         return next ? next.getTime() / 1000 : undefined;
       },
     },
     {
       name: "job_running",
       help: "Runs of each job going on in this replica now",
-      value: (job: string) => runner.executor?.runningCount(job) ?? 0,
+      value: (job: string) => runningCount(job),
     },
   ];
 
@@ -132,7 +145,7 @@ export function createMetrics(runner: Runner, cache: StateCache): Metrics {
     const text = await registry.metrics();
     // Yield once between the two halves, so a large scrape holds the event loop half as long.
     await new Promise((resolve) => setImmediate(resolve));
-    return `${text}\n${series.render(runner.registry.names(), gauges)}`;
+    return `${text}\n${series.render(jobs.names(), gauges)}`;
   };
   return { registry, notificationFailures, render };
 }

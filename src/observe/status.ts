@@ -1,9 +1,14 @@
-import { nextInstant } from "../schedule/cron.js";
 import type { Registry } from "../jobs/registry.js";
+import { nextInstant } from "../schedule/cron.js";
 import { RUNNER_ROW, type Store } from "../store/store.js";
+import { iso } from "../util/iso.js";
+import { type JobView, jobView } from "./job-view.js";
 
-/** The fields of GET /v1/admin/jobs/status and `runner status`. */
-export interface JobStatus {
+/**
+ * The fields of GET /v1/admin/jobs/status and `runner status`: a job's state from the database,
+ * with its view (JobView) when this process knows its definition.
+ */
+export type JobStatus = Partial<JobView> & {
   name: string;
   last_heartbeat: string | null;
   runner_id: string | null;
@@ -14,9 +19,7 @@ export interface JobStatus {
   next_run_at: string | null;
   paused: boolean;
   running: number;
-}
-
-const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+};
 
 /**
  * Per-job state from the database, with next runs from this process's registry. Jobs known only
@@ -30,12 +33,11 @@ export async function jobStatus(
   const rows = await store.status();
   const now = new Date();
   return rows.map((row) => {
-    const job = registry.get(row.name);
-    const next =
-      row.name === RUNNER_ROW || !job || !job.enabled
-        ? null
-        : (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now));
+    const job = row.name === RUNNER_ROW ? undefined : registry.get(row.name);
+    const next = job && (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now));
+    const view = job ? jobView(job, next) : undefined;
     return {
+      ...view,
       name: row.name,
       last_heartbeat: iso(row.last_heartbeat),
       runner_id: row.runner_id,
@@ -43,7 +45,7 @@ export async function jobStatus(
       consecutive_failures: row.consecutive_failures,
       last_error: row.last_error,
       last_error_at: iso(row.last_error_at),
-      next_run_at: iso(next),
+      next_run_at: view?.next_run_at ?? null,
       paused: row.paused,
       running: row.running,
     };

@@ -1,28 +1,44 @@
 import { hostname } from "node:os";
-import type { LoopStep } from "./loop.js";
-import type { Runner } from "../runner.js";
+import type { Registry } from "../jobs/registry.js";
+import type { Store } from "../store/store.js";
 import { VERSION } from "../version.js";
+import type { RunEventBus } from "./events.js";
+import type { Executor } from "./executor.js";
+import type { Liveness } from "./liveness.js";
+import type { LoopStep } from "./loop.js";
+
+/** Exactly what the loop's housekeeping uses. */
+export interface HousekeepingNeeds {
+  store: Store;
+  executor: Executor;
+  events: RunEventBus;
+  liveness: Liveness;
+  registry: Registry;
+  /** False while not running or when JOBS_ENABLED=false: triggers stay for another replica. */
+  triggersWanted: () => boolean;
+  settleMissed: () => Promise<void>;
+}
 
 /**
  * What every loop tick does, in order: write this replica's heartbeat, renew the leases of its
  * runs, reap runs whose runner died, start manual triggers meant for it, and settle missed slots.
  */
-export function housekeeping(runner: Runner): LoopStep[] {
-  const store = () => runner.store!;
+export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
+  const { store, executor, events, liveness } = needs;
   return [
     {
       name: "heartbeat",
       run: async () => {
-        await store().heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION });
-        runner.lastHeartbeatAt = new Date();
+        await store.heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION });
+        liveness.heartbeatWritten();
       },
     },
-    { name: "leases", run: () => store().renewLeases(runner.executor!.runningIds()) },
+    { name: "leases", run: () => store.renewLeases(executor.runningIds()) },
     {
       name: "reaper",
       run: async () => {
-        for (const row of await store().reapAbandoned()) {
-          runner.events.emit("abandoned", {
+        for (const row of await store.reapAbandoned()) {
+          events.emit("abandoned", {
             runId: row.id,
             jobName: row.job_name,
             runnerId: row.runner_id,
@@ -31,19 +47,23 @@ export function housekeeping(runner: Runner): LoopStep[] {
         }
       },
     },
-    { name: "triggers", run: () => pickUpTriggers(runner) },
-    { name: "missed slots", run: () => runner.settleMissed() },
+    { name: "triggers", run: () => pickUpTriggers(needs) },
+    { name: "missed slots", run: needs.settleMissed },
   ];
 }
 
 /** Requests from `runner trigger` (job_triggers), each taken by exactly one replica. */
-async function pickUpTriggers(runner: Runner): Promise<void> {
-  if (!runner.config.jobsEnabled || runner.state !== "running") return;
-  const store = runner.store!;
-  for (const request of await store.claimTriggers(runner.registry.names())) {
-    const job = runner.registry.get(request.job_name);
+async function pickUpTriggers({
+  store,
+  executor,
+  registry,
+  triggersWanted,
+}: HousekeepingNeeds): Promise<void> {
+  if (!triggersWanted()) return;
+  for (const request of await store.claimTriggers(registry.names())) {
+    const job = registry.get(request.job_name);
     if (!job) continue;
-    const run = await runner.executor!.runNow(job, request.trigger, request.params);
+    const run = await executor.runNow(job, request.trigger, request.params);
     await store.attachTriggerRun(request.id, run.runId);
   }
 }

@@ -1,7 +1,6 @@
-import type { SlotFire } from "../run/executor.js";
 import { planFires } from "./misfire.js";
 import { instantsBetween, latestInstant } from "./cron.js";
-import type { Job } from "../types.js";
+import type { Job, SlotFire } from "../types.js";
 
 /** The most missed slots remembered per job with catchUp "all" (the newest are kept). */
 const MAX_MISSED_PER_JOB = 1000;

@@ -29,15 +29,15 @@ export class Scheduler {
   private running = false;
 
   /**
-   * How long before an instant to hand its jobs over. The executor claims the slots during this
-   * lead and starts the handlers at the instant itself, so the claim's round trip is not part of
-   * the fire delay. 0 hands jobs over at their instant (the tests' fake clock).
+   * @param leadFor How long before an instant to hand over the `count` jobs due at it. The
+   * executor claims the slots during this lead and starts the handlers at the instant itself, so
+   * the claim's round trip is not part of the fire delay. The default, 0, hands jobs over at
+   * their instant (the tests' fake clock).
    */
-  leadMs = 0;
-  /** Optional: the lead for a batch of `count` jobs due together (claims cost per slot). */
-  leadFor: ((count: number) => number) | undefined;
-
-  constructor(private readonly onDue: (due: DueJob[], now: number) => void) {}
+  constructor(
+    private readonly onDue: (due: DueJob[], now: number) => void,
+    private readonly leadFor: (count: number) => number = () => 0,
+  ) {}
 
   /** Schedule a job from `from` (default now). Replaces any previous entry of the same name. */
   add(job: Job, from = new Date()): void {
@@ -100,7 +100,7 @@ export class Scheduler {
     this.armedFor = Number.POSITIVE_INFINITY;
     if (!this.running) return;
     const now = Date.now();
-    const horizon = now + (this.heap[0] ? this.lead(this.heap[0].at) : this.leadMs);
+    const horizon = now + (this.heap[0] ? this.lead(this.heap[0].at) : 0);
     const due: DueJob[] = [];
     // Jobs that share a schedule and were due at the same instant share one computation: with
     // 10,000 jobs on "* * * * * *" that is one croner call instead of 20,000.
@@ -138,10 +138,9 @@ export class Scheduler {
 
   /** The lead for the jobs due at `at`: counting them is one pass over the heap per fire. */
   private lead(at: number): number {
-    if (!this.leadFor) return this.leadMs;
     let count = 0;
     for (const entry of this.heap) if (entry.at === at && !entry.removed) count++;
-    return Math.max(this.leadMs, this.leadFor(count));
+    return this.leadFor(count);
   }
 
   private dropDeleted(): void {

@@ -1,9 +1,12 @@
 import type { Sql } from "postgres";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/observe/log.js";
-import { Runner } from "../../src/runner.js";
+import { Daemon } from "../../src/run/daemon.js";
 
-/** A runner on the test's schema, logging into an array so tests can read (and grep) its lines. */
+/**
+ * A daemon (the engine behind `Runner` and the CLI, parts visible) on the test's schema, logging
+ * into an array so tests can read (and grep) its lines.
+ */
 export function testRunner(sql: Sql, env: Record<string, string> = {}) {
   const lines: string[] = [];
   const config = loadConfig({
@@ -21,7 +24,7 @@ export function testRunner(sql: Sql, env: Record<string, string> = {}) {
     runnerId: config.runnerId,
     destination,
   });
-  const runner = new Runner({ config, sql, log });
+  const runner = new Daemon({ config, sql, log });
   return { runner, lines, config };
 }
 

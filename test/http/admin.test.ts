@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Runner } from "../../src/runner.js";
+import type { Daemon as Runner } from "../../src/run/daemon.js";
 import { testDatabase } from "../helpers/db.js";
 import { basic, sidecarRunner } from "../helpers/http.js";
 import { waitFor } from "../helpers/runner.js";
@@ -47,7 +47,7 @@ const post = (path: string, headers: Record<string, string> = {}, body?: string)
   made.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
 describe("admin API", () => {
-  it("GET /v1/admin/jobs/status lists every job with the contract's fields", async () => {
+  it("GET /v1/admin/jobs/status lists every job with the contract's fields, its state and its view", async () => {
     const res = await made.request("/v1/admin/jobs/status", { headers: ADMIN });
     expect(res.status).toBe(200);
     const { jobs } = (await res.json()) as { jobs: Record<string, unknown>[] };
@@ -64,8 +64,24 @@ describe("admin API", () => {
         "paused",
         "running",
         "runner_id",
+        // The job's view, as GET /api/v1/scheduler/jobs and `runner jobs --json` show it.
+        "schedule",
+        "timezone",
+        "timeout_ms",
+        "retries",
+        "overlap",
+        "catch_up",
+        "description",
+        "source",
+        "enabled",
       ].sort(),
     );
+    const listed = (await (await made.request("/api/v1/scheduler/jobs", { headers: ADMIN })).json()) as {
+      jobs: Record<string, unknown>[];
+    };
+    const view = listed.jobs.find((j) => j.name === "failing")!;
+    for (const [field, value] of Object.entries(view))
+      if (field !== "running") expect(failing[field]).toEqual(value);
     expect(failing).toMatchObject({
       consecutive_failures: 1,
       last_error: "upstream 503",

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Runner } from "../../src/runner.js";
+import type { Daemon as Runner } from "../../src/run/daemon.js";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
 import { waitFor } from "../helpers/runner.js";

@@ -125,7 +125,7 @@ describe("the scheduler REST API with two replicas", () => {
       // from_code was registered over HTTP on replica a in the test above.
       const job = c.runner.listScheduledJobs().find((j) => j.name === "from_code");
       expect(job).toMatchObject({ source: "api", schedule: "@daily" });
-      expect(job!.nextRunAt).toBeInstanceOf(Date);
+      expect(Date.parse(job!.next_run_at!)).toBeGreaterThan(Date.now());
       expect(
         (
           await c.request("/api/v1/scheduler/jobs", {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Runner } from "../../src/runner.js";
+import type { Daemon as Runner } from "../../src/run/daemon.js";
 import { testDatabase } from "../helpers/db.js";
 import { testRunner, waitFor } from "../helpers/runner.js";
 

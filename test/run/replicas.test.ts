@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createPool } from "../../src/store/pool.js";
-import type { Runner } from "../../src/runner.js";
+import type { Daemon as Runner } from "../../src/run/daemon.js";
 import { testDatabase } from "../helpers/db.js";
 import { testRunner, waitFor } from "../helpers/runner.js";
 
