@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { RetryOptions } from "../types.js";
 
 /** Exponential backoff: the first delay, doubled after each failure, never above the maximum. */
@@ -74,7 +73,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, policy: Retr
       if (policy.attempts !== undefined && attempt >= policy.attempts) throw error;
       if (policy.giveUp?.(failure)) throw error;
       policy.onError?.(failure);
-      await sleep(failure.delayMs);
+      await new Promise((resolve) => setTimeout(resolve, failure.delayMs));
     }
   }
 }
