@@ -1,47 +1,28 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
-import { retryDelay } from "../util/retry.js";
+import type { Store } from "../store/store.js";
+import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
-import { errorMessage } from "../errors.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
-import type { FailureCount, Store } from "../store/store.js";
-import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
+import { recordOutcome } from "./outcome.js";
+import { Retries, type RunStart } from "./retries.js";
+import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
 
-export interface SlotFire {
-  job: Job;
-  instant: Date;
-  trigger: RunTrigger;
-}
+export type { SlotFire };
 
 interface ActiveRun {
   info: RunInfo;
   controller: RunController;
-  /** Undefined only between the call of its handler and the wiring of its outcome (see release). */
+  /** Undefined only between the call of its handler and the wiring of its outcome (see startDue). */
   done: Promise<RunOutcome> | undefined;
 }
 
 /** A run whose handler has been called; follow() wires its timeout and outcome. */
-/** What starts one attempt of a run. */
-interface RunStart {
-  job: Job;
-  runId: string;
-  trigger: RunTrigger;
-  attempt: number;
-  scheduledFor: Date | null;
-  params: Record<string, string>;
-}
-
 interface BegunRun {
   run: ActiveRun;
   call: HandlerCall;
   start: RunStart;
-}
-
-/** A claimed slot waiting for its instant. */
-interface WaitingRun {
-  fire: SlotFire;
-  resolve: (outcome: RunOutcome | Promise<RunOutcome>) => void;
 }
 
 const STOPPED_EARLY: RunOutcome = {
@@ -57,26 +38,25 @@ export interface StartedRun {
 }
 
 /**
- * Claims slots, runs handlers with their timeout, records outcomes, retries, and publishes run
- * events. Never throws from a run: every outcome, including a handler that throws a non-Error or
- * never settles, becomes a row.
+ * Claims slots, runs handlers with their timeout, records outcomes (outcome.ts), retries
+ * (retries.ts), and publishes run events. Slots claimed ahead wait in the StartGate until their
+ * instant. Never throws from a run: every outcome, including a handler that throws a non-Error
+ * or never settles, becomes a row.
  */
 export class Executor {
   private readonly active = new Map<string, ActiveRun>();
-  private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private stopping = false;
-  /** Claimed slots whose instant has not come yet, by instant. */
-  private readonly waiting = new Map<
-    number,
-    { runs: Map<string, WaitingRun>; timer: NodeJS.Timeout | undefined }
-  >();
+  private readonly gate = new StartGate((runs) => this.startDue(runs));
+  private readonly retries: Retries;
 
   constructor(
     private readonly store: Store,
     private readonly sql: Sql,
     private readonly log: Logger,
     private readonly events: RunEventBus,
-  ) {}
+  ) {
+    this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
+  }
 
   /**
    * Claim slots in one statement and start the ones this replica won. Throws when the database
@@ -106,46 +86,13 @@ export class Executor {
         });
         continue;
       }
-      started.push({ runId: row.id, done: this.startAt(fire, row.id) });
+      // Until its instant a run counts as this replica's (its lease is renewed), and a stop
+      // records it interrupted.
+      started.push({ runId: row.id, done: this.gate.hold(fire, row.id) });
     }
     // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
-    for (const at of [...this.waiting.keys()]) if (at <= Date.now()) this.release(at);
+    this.gate.releaseDue();
     return started;
-  }
-
-  /**
-   * Start a claimed slot's handler at its instant: slots are claimed a little ahead (the
-   * scheduler's lead), so the claim's round trip is not part of the fire delay. Runs due at the
-   * same instant share one timer and start in one pass. Until then a run counts as this
-   * replica's (its lease is renewed), and a stop records it interrupted.
-   */
-  private startAt(fire: SlotFire, runId: string): Promise<RunOutcome> {
-    const at = fire.instant.getTime();
-    let group = this.waiting.get(at);
-    if (!group) {
-      const wait = at - Date.now();
-      group = {
-        runs: new Map(),
-        timer: wait > 0 ? setTimeout(() => this.releaseWhenDue(at), wait) : undefined,
-      };
-      this.waiting.set(at, group);
-    }
-    const runs = group.runs;
-    return new Promise<RunOutcome>((resolve) => runs.set(runId, { fire, resolve }));
-  }
-
-  /**
-   * Timers run on the monotonic clock and fire up to a millisecond before the wall clock reaches
-   * the instant (measured here: 1 fire in 10). A handler started early would read a time before
-   * its own slot (a midnight job dating its report the day before), so wait out the rest.
-   */
-  private releaseWhenDue(at: number): void {
-    const group = this.waiting.get(at);
-    if (!group) return;
-    const early = at - Date.now();
-    if (early > 1) group.timer = setTimeout(() => this.releaseWhenDue(at), early);
-    else if (early > 0) setImmediate(() => this.releaseWhenDue(at));
-    else this.release(at);
   }
 
   /**
@@ -153,22 +100,18 @@ export class Executor {
    * outcome are wired up: the last of 10,000 handlers starts after 10,000 calls, not after 10,000
    * set-ups too.
    */
-  private release(at: number): void {
-    const group = this.waiting.get(at);
-    if (!group) return;
-    this.waiting.delete(at);
-    clearTimeout(group.timer);
-    const begun: [BegunRun, WaitingRun][] = [];
-    for (const [runId, waiting] of group.runs) {
-      const { job, trigger, instant } = waiting.fire;
-      if (this.stopping) waiting.resolve(STOPPED_EARLY);
+  private startDue(runs: DueRun[]): void {
+    const begun: [BegunRun, DueRun][] = [];
+    for (const due of runs) {
+      const { job, trigger, instant } = due.fire;
+      if (this.stopping) due.resolve(STOPPED_EARLY);
       else
         begun.push([
-          this.begin({ job, runId, trigger, attempt: 1, scheduledFor: instant, params: {} }),
-          waiting,
+          this.begin({ job, runId: due.runId, trigger, attempt: 1, scheduledFor: instant, params: {} }),
+          due,
         ]);
     }
-    for (const [run, waiting] of begun) waiting.resolve(this.follow(run));
+    for (const [run, due] of begun) due.resolve(this.follow(run));
   }
 
   /** Start a run that claims no slot (manual, once, http): the row is written before the handler starts. */
@@ -191,8 +134,7 @@ export class Executor {
   }
 
   runningIds(): string[] {
-    const waiting = [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);
-    return [...this.active.keys(), ...waiting];
+    return [...this.active.keys(), ...this.gate.ids()];
   }
 
   runningCount(jobName: string): number {
@@ -228,71 +170,12 @@ export class Executor {
     const { job, runId } = info;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
-      const failures = await this.record(runId, job, outcome);
+      const failures = await recordOutcome(this.store, this.log, () => this.stopping, runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
     const outcome = await run.done.finally(() => this.active.delete(runId));
-    return this.maybeRetry(start, outcome);
-  }
-
-  private async maybeRetry(start: RunStart, outcome: RunOutcome): Promise<RunOutcome> {
-    const { job, attempt, scheduledFor, params } = start;
-    const retriable = outcome.status === "failed" || outcome.status === "timed_out";
-    if (!retriable || attempt >= job.retries.attempts || this.stopping) return outcome;
-    const delay = retryDelay(job.retries, attempt + 1);
-    this.log.info({ job_name: job.name, attempt: attempt + 1, delay_ms: delay }, "retry scheduled");
-    await new Promise<void>((resolve) => {
-      const entry = { timer: setTimeout(() => done(), delay), resolve: () => done() };
-      const done = () => {
-        clearTimeout(entry.timer);
-        this.retryTimers.delete(entry);
-        resolve();
-      };
-      this.retryTimers.add(entry);
-    });
-    if (this.stopping) return outcome;
-    try {
-      const runId = await this.store.insertRun({
-        jobName: job.name,
-        trigger: "retry",
-        attempt: attempt + 1,
-        scheduledFor,
-        params,
-      });
-      return await this.follow(this.begin({ ...start, runId, trigger: "retry", attempt: attempt + 1 }));
-    } catch (error) {
-      this.log.error({ job_name: job.name, err: error }, "could not start a retry: %s", errorMessage(error));
-      return outcome;
-    }
-  }
-
-  /**
-   * Write the outcome, retrying while the database is away: a finished run is never forgotten.
-   * Gives up only when the process is stopping and the database is still unreachable.
-   */
-  private async record(runId: string, job: Job, outcome: RunOutcome): Promise<FailureCount | undefined> {
-    let delay = 500;
-    for (;;) {
-      try {
-        return await this.store.finishRun(runId, job.name, outcome);
-      } catch (error) {
-        if (this.stopping && delay > 4000) {
-          this.log.error(
-            { job_name: job.name, run_id: runId, status: outcome.status, err: error },
-            "outcome could not be recorded",
-          );
-          return undefined;
-        }
-        this.log.warn(
-          { job_name: job.name, run_id: runId, retry_in_ms: delay },
-          "recording outcome failed: %s",
-          errorMessage(error),
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
+    return this.retries.after(start, outcome);
   }
 
   /** `signal` and `log` are made when first read: most handlers use neither (see RunController). */
@@ -324,18 +207,13 @@ export class Executor {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    for (const entry of [...this.retryTimers]) entry.resolve();
-    const early = [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);
-    for (const at of [...this.waiting.keys()]) this.release(at);
+    this.retries.stop();
+    const early = this.gate.ids();
+    this.gate.releaseAll();
     await bounded(this.store.markInterrupted(early, "stopped before its instant"), 1000);
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([Promise.allSettled(pending), deadline]);
-    clearTimeout(timer);
+    await bounded(Promise.allSettled(pending), graceMs);
     for (const run of this.active.values()) {
       run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
     }

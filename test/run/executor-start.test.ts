@@ -21,7 +21,9 @@ function fakeStore(order: string[]): Store {
       order.push(`finish ${runId}`);
       return { current: 0, previous: 0 };
     },
-    markInterrupted: async () => {},
+    markInterrupted: async (ids: string[]) => {
+      order.push(`interrupt ${ids.join(",")}`);
+    },
   };
   return store as unknown as Store;
 }
@@ -90,5 +92,27 @@ describe("Executor: runs claimed ahead of their instant", () => {
     ]);
     expect(started).toBe(true);
     expect((await run!.done).status).toBe("succeeded");
+  });
+
+  it("counts a claimed run as this replica's until its instant, and a stop records it interrupted unstarted", async () => {
+    const order: string[] = [];
+    const runner = executor(order);
+    const instant = new Date(Date.now() + 60_000);
+    const started = await runner.fireSlots(
+      ["a", "b"].map((name) => ({
+        job: job({ name, overlap: "allow", run: () => void order.push(`start ${name}`) }),
+        instant,
+        trigger: "schedule" as const,
+      })),
+    );
+    expect(runner.runningIds()).toEqual(["1", "2"]);
+    await runner.stop(1000);
+    const outcomes = await Promise.all(started.map((run) => run.done));
+    expect(outcomes).toEqual([
+      { status: "interrupted", error: "stopped before its instant", durationMs: 0 },
+      { status: "interrupted", error: "stopped before its instant", durationMs: 0 },
+    ]);
+    expect(order).toEqual(["interrupt 1,2"]);
+    expect(runner.runningIds()).toEqual([]);
   });
 });

@@ -1,0 +1,137 @@
+import pino from "pino";
+import type { Sql } from "postgres";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RunEventBus } from "../../src/run/events.js";
+import { Executor } from "../../src/run/executor.js";
+import type { Store } from "../../src/store/store.js";
+import type { RunOutcome } from "../../src/types.js";
+import { job } from "../helpers/jobs.js";
+
+/** A store whose finishRun is the test's; insertRun numbers the rows it is asked for. */
+function fakeStore(finishRun: () => Promise<unknown>) {
+  const inserted: { trigger: string; attempt: number }[] = [];
+  const store = {
+    insertRun: async (run: { trigger: string; attempt: number }) => {
+      inserted.push({ trigger: run.trigger, attempt: run.attempt });
+      return String(inserted.length);
+    },
+    finishRun,
+    markInterrupted: async () => {},
+  };
+  return { store: store as unknown as Store, inserted };
+}
+
+/** The executor, with the log lines it writes and the outcomes it publishes. */
+function executorWith(store: Store) {
+  const lines: { level: number; msg: string; retry_in_ms?: number; delay_ms?: number }[] = [];
+  const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const events = new RunEventBus();
+  const finished: { outcome: RunOutcome; failures: unknown }[] = [];
+  events.on("finished", (event) => finished.push(event));
+  return { executor: new Executor(store, {} as Sql, log, events), lines, finished };
+}
+
+/** Whether a promise has settled, without waiting for it. */
+function track<T>(promise: Promise<T>) {
+  const state: { settled: boolean; value?: T } = { settled: false };
+  void promise.then((value) => Object.assign(state, { settled: true, value }));
+  return state;
+}
+
+/** Run fake time forward until `done()` holds (at most `maxSteps` seconds of it). */
+async function advanceUntil(done: () => boolean, maxSteps = 600): Promise<void> {
+  for (let i = 0; i < maxSteps && !done(); i++) await vi.advanceTimersByTimeAsync(1000);
+  expect(done()).toBe(true);
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("Executor: recording outcomes", () => {
+  it("keeps writing an outcome while the database is away, with jittered backoff, and publishes it once", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let writes = 0;
+    const { store } = fakeStore(async () => {
+      if (++writes <= 3) throw new Error("connection refused");
+      return { current: 0, previous: 0 };
+    });
+    const { executor, lines, finished } = executorWith(store);
+    const run = await executor.runNow(job({ name: "steady", run: () => "ok" }), "manual");
+    const done = track(run.done);
+    await advanceUntil(() => done.settled);
+    expect(done.value).toMatchObject({ status: "succeeded" });
+    expect(writes).toBe(4);
+    const warnings = lines.filter((line) => line.msg.startsWith("recording outcome failed"));
+    expect(warnings).toHaveLength(3);
+    // Between 0 and 500 ms doubled per failure: full jitter, so no exact values.
+    warnings.forEach((line, i) => {
+      expect(line.retry_in_ms).toBeGreaterThanOrEqual(0);
+      expect(line.retry_in_ms).toBeLessThanOrEqual(500 * 2 ** i);
+    });
+    expect(finished).toEqual([expect.objectContaining({ failures: { current: 0, previous: 0 } })]);
+  });
+
+  it("never gives up while running, and gives up once stopping and the database is still away", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let writes = 0;
+    const { store } = fakeStore(async () => {
+      writes++;
+      throw new Error("connection refused");
+    });
+    const { executor, lines, finished } = executorWith(store);
+    const run = await executor.runNow(job({ name: "unlucky", run: () => "ok" }), "manual");
+    const done = track(run.done);
+    await advanceUntil(() => writes >= 12);
+    expect(done.settled).toBe(false);
+    const stopped = track(executor.stop(1000));
+    await advanceUntil(() => done.settled && stopped.settled);
+    expect(done.value).toMatchObject({ status: "succeeded" });
+    expect(lines.some((line) => line.msg === "outcome could not be recorded")).toBe(true);
+    expect(finished).toEqual([expect.objectContaining({ failures: undefined })]);
+  });
+});
+
+describe("Executor: retries", () => {
+  it("starts each retry as its own row after the job's backoff", async () => {
+    const { store, inserted } = fakeStore(async () => ({ current: 1, previous: 0 }));
+    const { executor, lines } = executorWith(store);
+    let calls = 0;
+    const flaky = job({
+      name: "flaky",
+      retries: { attempts: 3, backoff: "exponential", initial: "20ms" },
+      run: () => {
+        if (++calls < 3) throw new Error(`boom ${calls}`);
+        return "fine";
+      },
+    });
+    const outcome = await (await executor.runNow(flaky, "manual")).done;
+    expect(outcome).toMatchObject({ status: "succeeded" });
+    expect(inserted).toEqual([
+      { trigger: "manual", attempt: 1 },
+      { trigger: "retry", attempt: 2 },
+      { trigger: "retry", attempt: 3 },
+    ]);
+    const delays = lines.filter((line) => line.msg === "retry scheduled").map((line) => line.delay_ms);
+    expect(delays).toHaveLength(2);
+    expect(delays[0]).toBeLessThanOrEqual(20);
+    expect(delays[1]).toBeLessThanOrEqual(40);
+  });
+
+  it("ends a retry's wait at stop and starts no further attempt: the run keeps its last outcome", async () => {
+    const { store, inserted } = fakeStore(async () => ({ current: 1, previous: 0 }));
+    const { executor, lines } = executorWith(store);
+    const failing = job({
+      name: "failing",
+      retries: { attempts: 3, backoff: "fixed", initial: "1h" },
+      run: () => {
+        throw new Error("boom");
+      },
+    });
+    const run = await executor.runNow(failing, "manual");
+    await vi.waitFor(() => expect(lines.some((line) => line.msg === "retry scheduled")).toBe(true));
+    await executor.stop(1000);
+    expect(await run.done).toMatchObject({ status: "failed", error: "boom" });
+    expect(inserted).toEqual([{ trigger: "manual", attempt: 1 }]);
+  });
+});
