@@ -1,6 +1,6 @@
 import postgres, { type Sql } from "postgres";
 import { DatabaseUnreachableError, errorMessage } from "../errors.js";
-import { retry } from "../util/retry.js";
+import { backoffDelay, retry } from "../util/retry.js";
 
 export type { Sql };
 
@@ -35,7 +35,8 @@ export function createPool(url: string, schema: string, max = 10): Sql {
     connect_timeout: 5,
     // postgres.js waits up to 20 s between reconnects once errors pile up (3^n/100 s), so after a
     // 6 s outage queries stalled for another 10-15 s. At most 1 s: readiness comes back within a loop.
-    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
+    // In seconds; jittered like every other backoff, so replicas do not reconnect in lockstep.
+    backoff: (retries: number) => backoffDelay(retries, { initialMs: 100, maxMs: 1000 }) / 1000,
     idle_timeout: 0,
   });
 }
