@@ -5,7 +5,8 @@ import { scheduleProblem } from "../schedule/cron.js";
 import type { Job, JobHandler } from "../types.js";
 import { commandHandler, commandSpec } from "./command.js";
 import { httpHandler, httpSpec } from "./http.js";
-import { interpolate, scrub } from "./interpolate.js";
+import { scrub } from "../util/secrets.js";
+import { interpolate } from "./interpolate.js";
 import { sqlHandler, sqlSpec } from "./sql.js";
 
 export const KINDS = ["http", "command", "sql"] as const;

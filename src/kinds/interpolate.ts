@@ -1,3 +1,5 @@
+import { scrub, scrubValue } from "../util/secrets.js";
+
 /**
  * `${NAME}` references in a job's spec pull values from the environment. Every value pulled in
  * is treated as a secret: it is redacted from logs, results and error messages.
@@ -45,35 +47,6 @@ export function interpolate<T>(spec: T, env: NodeJS.ProcessEnv): Interpolated<T>
   };
   const value = walk(spec, []) as T;
   return { value, secrets: [...secrets], problems };
-}
-
-/**
- * The forms a secret takes on its way out: as is, percent-encoded (fetch normalises URLs, servers
- * echo query strings) and JSON-escaped (a body object sent as JSON and echoed back).
- */
-function forms(secret: string): string[] {
-  const all = new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]);
-  // Longest first, so a longer form is not half-replaced through a shorter one it contains.
-  return [...all].sort((a, b) => b.length - a.length);
-}
-
-/** Replace every secret in a text by [REDACTED]. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets)
-    for (const form of forms(secret)) if (out.includes(form)) out = out.split(form).join("[REDACTED]");
-  return out;
-}
-
-/** Scrub every string inside a JSON-like value. */
-export function scrubValue<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  if (typeof value === "string") return scrub(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets)) as T;
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, secrets)])) as T;
-  }
-  return value;
 }
 
 /**

@@ -1,29 +1,10 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
+import { registeredSecrets, scrub } from "../util/secrets.js";
 
 export type { Logger };
-
-/**
- * Known secret values (passwords, INTERNAL_SECRET, `${NAME}` values of jobs files). Whatever path
- * they travel, a log line that contains one gets `[REDACTED]` instead: field-path redaction alone
- * misses secrets inside messages and error texts.
- */
-const secrets = new Set<string>();
-
-export function registerSecret(value: string | undefined): void {
-  // Very short values would redact ordinary words; they are weak secrets anyway.
-  if (value && value.length >= 4) secrets.add(value);
-}
-
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join("[REDACTED]");
-  }
-  return out;
-}
+/** Every log line passes through the one scrubber (util/secrets.ts). */
+export { registerSecret, scrub as redactSecrets } from "../util/secrets.js";
 
 /** Field paths that hold credentials wherever they appear in a log object. */
 const REDACT_PATHS = [
@@ -43,7 +24,7 @@ const REDACT_PATHS = [
 ];
 
 function scrubbing(target: DestinationStream): DestinationStream {
-  return { write: (line: string) => target.write(secrets.size > 0 ? redactSecrets(line) : line) };
+  return { write: (line: string) => target.write(registeredSecrets().length > 0 ? scrub(line) : line) };
 }
 
 export interface LogOptions {

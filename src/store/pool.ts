@@ -1,6 +1,7 @@
 import postgres, { type Sql } from "postgres";
 import { DatabaseUnreachableError, errorMessage } from "../errors.js";
 import { backoffDelay, retry } from "../util/retry.js";
+import { scrub } from "../util/secrets.js";
 
 export type { Sql };
 
@@ -47,7 +48,7 @@ export function createPool(url: string, schema: string, max = 10): Sql {
  */
 export async function connect(options: ConnectOptions): Promise<Sql> {
   const deadline = Date.now() + options.startupTimeoutSeconds * 1000;
-  const reason = (error: unknown) => scrub(errorMessage(error), options.url);
+  const reason = (error: unknown) => scrubPassword(errorMessage(error), options.url);
   try {
     return await retry(
       async () => {
@@ -75,10 +76,10 @@ export async function connect(options: ConnectOptions): Promise<Sql> {
 }
 
 /** Remove the URL's password from a driver message, should a driver ever echo it. */
-function scrub(message: string, url: string): string {
+function scrubPassword(message: string, url: string): string {
   try {
     const password = new URL(url).password;
-    return password ? message.split(decodeURIComponent(password)).join("[REDACTED]") : message;
+    return password ? scrub(message, [decodeURIComponent(password)]) : message;
   } catch {
     return message;
   }
