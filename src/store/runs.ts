@@ -17,6 +17,13 @@ export interface RunRow {
   error: string | null;
   result: unknown;
   params: Record<string, string> | null;
+  /** The run's latest ctx.progress, or null when it reported none. */
+  progress: RunProgress | null;
+}
+
+export interface RunProgress {
+  done: number;
+  total: number | null;
 }
 
 export interface SlotClaim {
@@ -179,10 +186,26 @@ export class RunStore {
     return row!.running;
   }
 
+  /**
+   * Keep a run's latest ctx.progress(done, total). Only a row still running takes it: a late
+   * report from a run already finished, reaped or interrupted changes nothing.
+   * Throws a RangeError for a negative or non-finite number (the table's check would refuse it).
+   */
+  async setProgress(runId: string, done: number, total: number | null): Promise<void> {
+    const valid = (n: number) => Number.isFinite(n) && n >= 0;
+    if (!valid(done) || (total !== null && !valid(total)))
+      throw new RangeError(`progress: expected finite numbers from 0 (got done ${done}, total ${total})`);
+    await this.scope.sql`
+      update job_runs set progress_done = ${done}, progress_total = ${total}
+      where id = ${runId} and status = 'running'`;
+  }
+
   /** The columns of a RunRow, as one SQL fragment. */
   private runColumns() {
     return this.scope.sql`id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at,
-      finished_at, duration_ms, error, result, params`;
+      finished_at, duration_ms, error, result, params,
+      case when progress_done is not null
+        then json_build_object('done', progress_done, 'total', progress_total) end as progress`;
   }
 
   async history(jobName: string, limit: number): Promise<RunRow[]> {

@@ -20,6 +20,7 @@ export {
   FAILURE_STATUSES,
   type FailureCount,
   type NewRun,
+  type RunProgress,
   type RunRow,
   type SlotClaim,
 } from "./runs.js";
@@ -61,6 +62,9 @@ export class Store {
   }
   markInterrupted(ids: string[], reason: string) {
     return this.runs.markInterrupted(ids, reason);
+  }
+  setProgress(runId: string, done: number, total: number | null) {
+    return this.runs.setProgress(runId, done, total);
   }
   isRunning(jobName: string) {
     return this.runs.isRunning(jobName);

@@ -42,9 +42,9 @@ describe("migrations", () => {
     const pools = Array.from({ length: 4 }, () => createPool(url, schema, 1));
     try {
       const applied = await Promise.all(pools.map((pool) => migrate(pool, schema)));
-      expect(applied.flat()).toEqual(["001_init.sql"]);
+      expect(applied.flat()).toEqual(["001_init.sql", "002_run_progress.sql"]);
       expect(await migrate(pools[0]!, schema)).toEqual([]);
-      expect(await recorded(pools[0]!)).toEqual(["001_init.sql"]);
+      expect(await recorded(pools[0]!)).toEqual(["001_init.sql", "002_run_progress.sql"]);
       const [tables] = await pools[0]!`
         select count(*)::int as n from information_schema.tables
         where table_schema = ${schema} and table_name in ('job_runs', 'job_heartbeats', 'job_runners', 'job_state', 'job_triggers', 'job_definitions')`;
@@ -53,6 +53,15 @@ describe("migrations", () => {
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
+  });
+
+  it("bring a schema with runs up to date, older runs without progress", async () => {
+    const { sql, schema } = freshSchema();
+    await migrate(sql, schema, migrationsDir(["001_init.sql"]));
+    await sql`insert into job_runs (job_name, trigger, status, runner_id) values ('old', 'manual', 'succeeded', 'r')`;
+    expect(await migrate(sql, schema)).toEqual(["002_run_progress.sql"]);
+    const [row] = await sql`select progress_done, progress_total from job_runs where job_name = 'old'`;
+    expect(row).toEqual({ progress_done: null, progress_total: null });
   });
 
   it("refuse a schema a newer runner migrated, naming its unknown migrations and applying nothing", async () => {
