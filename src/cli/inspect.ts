@@ -1,7 +1,7 @@
 import { ConfigError } from "../errors.js";
 import { unknownJobMessage } from "../jobs/registry.js";
 import { jobView } from "../observe/job-view.js";
-import { jobStatus } from "../observe/status.js";
+import { jobStatus, progressText } from "../observe/status.js";
 import { nextInstant } from "../schedule/cron.js";
 import { RUNNER_ROW } from "../store/store.js";
 import { iso } from "../util/iso.js";
@@ -53,6 +53,7 @@ export async function statusCommand(flags: CommonFlags & { json?: boolean }): Pr
             "NEXT RUN",
             "PAUSED",
             "RUNNING",
+            "PROGRESS",
             "LAST ERROR",
           ],
           jobs.map((j) => [
@@ -64,6 +65,7 @@ export async function statusCommand(flags: CommonFlags & { json?: boolean }): Pr
             j.next_run_at,
             j.paused ? "yes" : "no",
             j.running,
+            progressText(j.progress),
             j.last_error?.slice(0, 60),
           ]),
         ),

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { jobStatus } from "../observe/status.js";
+import { jobStatus, progressText } from "../observe/status.js";
 import type { RunRow } from "../store/store.js";
 import type { SidecarParts } from "./parts.js";
 import { HttpError, type Reply } from "./respond.js";
@@ -67,7 +67,7 @@ export async function statusPage(
   <td><code>${escapeHtml(job.schedule)}</code> <span class="muted">${escapeHtml(job.timezone)}</span></td>
   <td>${when(state?.next_run_at)}</td>
   <td class="status-${escapeHtml(last?.status ?? "none")}">${escapeHtml(last?.status ?? "–")}<div class="muted">${when(last?.started_at)}</div></td>
-  <td>${state?.consecutive_failures ?? 0}${state?.paused ? ' <span class="muted">paused</span>' : ""}</td>
+  <td>${state?.consecutive_failures ?? 0}${state?.paused ? ' <span class="muted">paused</span>' : ""}${state?.progress ? `<div class="muted">running: ${escapeHtml(progressText(state.progress))}</div>` : ""}</td>
   <td class="runs">${bars(runs)}</td>
   <td><form method="post" action="/ui/jobs/${encodeURIComponent(job.name)}/trigger"><button type="submit">Run now</button></form></td>
 </tr>`;

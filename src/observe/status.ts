@@ -19,6 +19,8 @@ export type JobStatus = Partial<JobView> & {
   next_run_at: string | null;
   paused: boolean;
   running: number;
+  /** The newest running run's latest ctx.progress, or null. */
+  progress: { done: number; total: number | null } | null;
 };
 
 /**
@@ -48,6 +50,13 @@ export async function jobStatus(
       next_run_at: view?.next_run_at ?? null,
       paused: row.paused,
       running: row.running,
+      progress: row.progress,
     };
   });
+}
+
+/** "3/10", "3" without a total, or nothing. */
+export function progressText(progress: { done: number; total: number | null } | null): string | null {
+  if (!progress) return null;
+  return progress.total === null ? String(progress.done) : `${progress.done}/${progress.total}`;
 }

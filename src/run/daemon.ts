@@ -21,6 +21,7 @@ import { housekeeping } from "./housekeeping.js";
 import { Liveness } from "./liveness.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { runOnce } from "./once.js";
+import { keepProgress } from "./progress.js";
 
 export interface DaemonOptions {
   /** Defaults to the configuration read from process.env. */
@@ -146,6 +147,7 @@ export class Daemon {
       log: this.log,
       mayFire: () => this.config.jobsEnabled && this.state === "running",
     });
+    keepProgress(this.events, store, this.log);
     this.#connected = { store, executor, dispatcher };
     return this.#connected;
   }

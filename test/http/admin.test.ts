@@ -10,6 +10,7 @@ const SECRET = "internal-secret-7f3a";
 let made: Awaited<ReturnType<typeof sidecarRunner>>;
 let runner: Runner;
 let release: () => void = () => {};
+let finishHalfway: () => void = () => {};
 
 beforeAll(async () => {
   made = await sidecarRunner(db.sql, {
@@ -34,12 +35,23 @@ beforeAll(async () => {
         release = resolve;
       }),
   });
+  runner.registerJob({
+    name: "halfway",
+    schedule: "@yearly",
+    run: (ctx) => {
+      for (let done = 1; done <= 3; done++) ctx.progress(done, 10);
+      return new Promise<void>((resolve) => {
+        finishHalfway = resolve;
+      });
+    },
+  });
   await runner.start();
   await (await runner.triggerJob("report")).done;
   await (await runner.triggerJob("failing")).done;
 });
 afterAll(async () => {
   release();
+  finishHalfway();
   await runner.stop();
 });
 
@@ -47,6 +59,22 @@ const post = (path: string, headers: Record<string, string> = {}, body?: string)
   made.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
 describe("admin API", () => {
+  it("shows a running run's latest progress in the admin status and on the status page", async () => {
+    const { done } = await runner.triggerJob("halfway");
+    const status = async () => {
+      const { jobs } = (await (await made.request("/v1/admin/jobs/status", { headers: ADMIN })).json()) as {
+        jobs: { name: string; progress: unknown; running: number }[];
+      };
+      return jobs.find((j) => j.name === "halfway")!;
+    };
+    // The first report is written at once, the latest (3 of 10) within a second.
+    await waitFor(async () => JSON.stringify((await status()).progress) === '{"done":3,"total":10}', 5000);
+    expect(await (await made.request("/", { headers: ADMIN })).text()).toContain("running: 3/10");
+    finishHalfway();
+    await done;
+    expect(await status()).toMatchObject({ running: 0, progress: null });
+  });
+
   it("GET /v1/admin/jobs/status lists every job with the contract's fields, its state and its view", async () => {
     const res = await made.request("/v1/admin/jobs/status", { headers: ADMIN });
     expect(res.status).toBe(200);
@@ -63,6 +91,7 @@ describe("admin API", () => {
         "next_run_at",
         "paused",
         "running",
+        "progress",
         "runner_id",
         // The job's view, as GET /api/v1/scheduler/jobs and `runner jobs --json` show it.
         "schedule",
@@ -222,7 +251,7 @@ describe("scheduler API", () => {
     const list = (await (await made.request("/api/v1/scheduler/jobs", { headers: ADMIN })).json()) as {
       jobs: { name: string }[];
     };
-    expect(list.jobs.map((j) => j.name).sort()).toEqual(["blocking", "failing", "idle", "report"]);
+    expect(list.jobs.map((j) => j.name).sort()).toEqual(["blocking", "failing", "halfway", "idle", "report"]);
     await waitFor(async () => !(await runner.store!.isRunning("report")));
     const trigger = await post("/api/v1/scheduler/jobs/report/trigger", ADMIN);
     expect(trigger.status).toBe(202);
