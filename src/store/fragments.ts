@@ -27,6 +27,16 @@ export function endedNow(sql: Sql) {
   return sql`finished_at = now(), lease_until = null, duration_ms = (extract(epoch from now() - started_at) * 1000)::int`;
 }
 
+/**
+ * A job_runs row's progress as JSON {done, total}, or null when it reported none. `run` is the
+ * name the query gives job_runs (an alias such as "r", or the table's own name).
+ */
+export function progressJson(sql: Sql, run = "job_runs") {
+  const r = sql(run);
+  return sql`case when ${r}.progress_done is not null
+    then json_build_object('done', ${r}.progress_done, 'total', ${r}.progress_total) end`;
+}
+
 /** What every table module needs: the pool, which replica this is, and how long its leases last. */
 export interface StoreScope {
   readonly sql: Sql;

@@ -1,5 +1,5 @@
 import type { RunOutcome, RunStatus, RunTrigger } from "../types.js";
-import { endedNow, idList, leaseEnd, type StoreScope } from "./fragments.js";
+import { endedNow, idList, leaseEnd, progressJson, type StoreScope } from "./fragments.js";
 
 /** job_runs: one row per run attempt; claiming a slot is inserting its first attempt. */
 
@@ -203,9 +203,7 @@ export class RunStore {
   /** The columns of a RunRow, as one SQL fragment. */
   private runColumns() {
     return this.scope.sql`id::text, job_name, scheduled_for, trigger, attempt, status, runner_id, started_at,
-      finished_at, duration_ms, error, result, params,
-      case when progress_done is not null
-        then json_build_object('done', progress_done, 'total', progress_total) end as progress`;
+      finished_at, duration_ms, error, result, params, ${progressJson(this.scope.sql)} as progress`;
   }
 
   async history(jobName: string, limit: number): Promise<RunRow[]> {
