@@ -1,12 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { type Config, loadConfig, VARIABLES, type VariableName, type Variable } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 import { parseCodeJob } from "../../src/jobs/schema.js";
-import { CONTRACT_VARIABLES } from "../helpers/contract.js";
-import { runCli } from "../helpers/process.js";
+import { childEnv, runCli } from "../helpers/process.js";
 
-const VARIABLES = CONTRACT_VARIABLES;
+/** Every variable of the table in src/config.ts. */
+const NAMES = Object.keys(VARIABLES) as VariableName[];
+const variable = (name: string): Variable | undefined => VARIABLES[name as VariableName];
 
 /** Values people actually type, and some they should not. */
 const value = fc.oneof(
@@ -28,7 +32,7 @@ const value = fc.oneof(
   ),
   fc.webUrl(),
 );
-const env = fc.dictionary(fc.constantFrom(...VARIABLES), value);
+const env = fc.dictionary(fc.constantFrom(...NAMES), value);
 const flags = fc.record({ interval: fc.option(value, { nil: undefined }) });
 
 /** Every problem is one line that names what is wrong. */
@@ -44,13 +48,30 @@ describe("property: any environment either loads or fails with named one-line pr
   it("loadConfig never throws anything but a ConfigError", () => {
     fc.assert(
       fc.property(env, flags, (environment, flag) => {
+        let config: Config;
         try {
-          const config = loadConfig(environment, flag);
-          expect(config.intervalSeconds).toBeGreaterThanOrEqual(1);
-          expect(config.intervalSeconds).toBeLessThanOrEqual(3600);
+          config = loadConfig(environment, flag);
         } catch (error) {
           expect(error).toBeInstanceOf(ConfigError);
-          expectNamedLines((error as ConfigError).problems);
+          const problems = (error as ConfigError).problems;
+          expectNamedLines(problems);
+          // Each line names a variable that was set (or the flag); it echoes the value unless secret.
+          for (const line of problems) {
+            const name = line.slice(0, line.indexOf(": "));
+            if (name === "--interval") continue;
+            const raw = environment[name];
+            expect(raw, line).toBeDefined();
+            expect(line.endsWith(` (got ${JSON.stringify(raw)})`), line).toBe(!variable(name)!.secret);
+          }
+          return;
+        }
+        expect(config.intervalSeconds).toBeGreaterThanOrEqual(1);
+        expect(config.intervalSeconds).toBeLessThanOrEqual(3600);
+        // JOBS_FILE is only split here: loading the files is the registry's business.
+        for (const path of config.jobsFiles) {
+          expect(path).toBe(path.trim());
+          expect(path).not.toMatch(/^$|,/);
+          expect(environment.JOBS_FILE).toContain(path);
         }
       }),
       { numRuns: 2000 },
@@ -58,19 +79,22 @@ describe("property: any environment either loads or fails with named one-line pr
   });
 
   it("a secret value never appears in a problem", () => {
+    const secrets = NAMES.filter((name) => variable(name)!.secret);
     fc.assert(
       fc.property(
         fc.string({ minLength: 6 }).filter((s) => /^[a-zA-Z0-9]+$/.test(s)),
         (secret) => {
+          const bad = `mysql://u:${secret}@h/db`;
+          const rejected = secrets.filter((name) => !variable(name)!.schema.safeParse(bad).success);
+          expect(rejected.length).toBeGreaterThan(0);
+          let problems: string[] = [];
           try {
-            loadConfig({
-              DATABASE_URL: `mysql://u:${secret}@h/db`,
-              ADMIN_BASIC_PASSWORD: " ",
-              INTERNAL_SECRET: " ",
-            });
+            loadConfig(Object.fromEntries(secrets.map((name) => [name, bad])));
           } catch (error) {
-            expect((error as ConfigError).problems.join("\n")).not.toContain(secret);
+            problems = (error as ConfigError).problems;
           }
+          expect(problems.map((line) => line.slice(0, line.indexOf(":")))).toEqual(rejected);
+          expect(problems.join("\n")).not.toContain(secret);
         },
       ),
       { numRuns: 300 },
@@ -118,15 +142,74 @@ describe("property: any job options either validate or name the job and the fiel
 });
 
 describe("property: the CLI answers any environment with exit 0 or 2 and no stack trace", () => {
+  /** JOBS_FILE names only these files: a random one could load whatever the working tree holds. */
+  const dir = mkdtempSync(join(tmpdir(), "runner-fuzz-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const files = {
+    module: join(dir, "jobs.mjs"),
+    yaml: join(dir, "jobs.yaml"),
+    broken: join(dir, "broken.yaml"),
+    missing: join(dir, "missing.yaml"),
+    unknown: join(dir, "notes.txt"),
+  };
+  writeFileSync(files.module, `export default [{ name: "fuzz_module", schedule: "@daily", run() {} }];`);
+  writeFileSync(
+    files.yaml,
+    `jobs:\n  - name: fuzz_file\n    schedule: "@daily"\n    command: { shell: "true" }\n`,
+  );
+  writeFileSync(files.broken, "jobs: [ { name: Bad\n");
+  writeFileSync(files.unknown, "not jobs");
+  const good: Record<string, string> = { [files.module]: "fuzz_module", [files.yaml]: "fuzz_file" };
+  const jobsFile = fc.oneof(
+    fc.array(fc.constantFrom(...Object.values(files)), { maxLength: 3 }).map((paths) => paths.join(", ")),
+    fc.constantFrom("", " , "),
+  );
+  const withJobsFile = (base: fc.Arbitrary<Record<string, string>>) =>
+    fc.tuple(base, fc.option(jobsFile, { nil: undefined })).map(([environment, paths]) => {
+      const { JOBS_FILE: _, ...rest } = environment;
+      return paths === undefined ? rest : { ...rest, JOBS_FILE: paths };
+    });
+
+  /** 0 when the configuration loads and every jobs file is a good one named once; else 2. */
+  function expected(environment: Record<string, string>): { code: number; jobs: string[] } {
+    let paths: string[];
+    try {
+      paths = loadConfig(childEnv(environment)).jobsFiles;
+    } catch {
+      return { code: 2, jobs: [] };
+    }
+    const ok = paths.every((path) => path in good) && new Set(paths).size === paths.length;
+    return ok ? { code: 0, jobs: paths.map((path) => good[path]!) } : { code: 2, jobs: [] };
+  }
+
   it("runner check", async () => {
-    const samples = fc.sample(env, { numRuns: 12, seed: 42 });
+    // Random environments mostly fail on a variable; then each kind of jobs file on its own.
+    const { module, yaml, broken, missing, unknown } = files;
+    const samples = [
+      ...fc.sample(withJobsFile(env), { numRuns: 12, seed: 42 }),
+      ...[
+        module,
+        ` ${yaml} `,
+        `${module},${yaml}`,
+        `${module}, ${module}`,
+        `${yaml}, ${broken}`,
+        missing,
+        unknown,
+        " , ",
+      ].map((paths) => ({ JOBS_FILE: paths })),
+    ];
+    const codes = new Set<number>();
     for (const environment of samples) {
       const result = await runCli(["check"], environment);
-      expect([0, 2]).toContain(result.code);
+      const want = expected(environment);
+      expect(result.code, JSON.stringify({ environment, stderr: result.stderr })).toBe(want.code);
+      codes.add(want.code);
       expect(result.stderr).not.toMatch(/^\s+at /m);
       if (result.code === 2) {
         for (const line of result.stderr.trim().split("\n")) expect(line).toMatch(/^runner: /);
       }
+      for (const job of want.jobs) expect(result.stdout).toContain(job);
     }
-  }, 60_000);
+    expect([...codes].sort()).toEqual([0, 2]);
+  }, 120_000);
 });
