@@ -1,4 +1,4 @@
-import { type StoreScope, textList } from "./fragments.js";
+import { progressJson, type StoreScope, textList } from "./fragments.js";
 import type { RunProgress } from "./runs.js";
 
 /** job_heartbeats, job_state and job_runners: each job's health and controls, each replica's liveness. */
@@ -66,11 +66,12 @@ export class JobStore {
   async status(): Promise<
     (HeartbeatRow & { paused: boolean; running: number; progress: RunProgress | null })[]
   > {
-    return this.scope.sql`
+    const { sql } = this.scope;
+    return sql`
       select h.name, h.runner_id, h.last_heartbeat, h.last_success_at, h.consecutive_failures, h.last_error, h.last_error_at,
         coalesce(s.paused, false) as paused,
         (select count(*)::int from job_runs r where r.job_name = h.name and r.status = 'running') as running,
-        (select json_build_object('done', r.progress_done, 'total', r.progress_total) from job_runs r
+        (select ${progressJson(sql, "r")} from job_runs r
           where r.job_name = h.name and r.status = 'running' and r.progress_done is not null
           order by r.started_at desc limit 1) as progress
       from job_heartbeats h left join job_state s on s.job_name = h.name
