@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { errorMessage } from "../errors.js";
 import type { Liveness } from "../run/liveness.js";
+import { withDeadline } from "../util/deadline.js";
 import type { Check, SidecarParts } from "./parts.js";
 import { json, type Reply } from "./respond.js";
 
@@ -31,14 +32,10 @@ export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
       if (waiting === current) waiting = undefined;
     };
     current.query.then(settled, settled);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        current.query,
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      await withDeadline(current.query, timeoutMs, () => {
+        throw new Error(`no answer within ${timeoutMs} ms`);
+      });
       return {
         name: "database",
         status: "ok",
@@ -46,8 +43,6 @@ export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
       };
     } catch (error) {
       return fail(errorMessage(error));
-    } finally {
-      clearTimeout(timer);
     }
   };
   return (): Promise<Check> => {

@@ -10,6 +10,7 @@ import { StateCache } from "../observe/state-cache.js";
 import type { Daemon } from "../run/daemon.js";
 import { databaseProbe } from "./health.js";
 import type { SidecarParts } from "./parts.js";
+import { bounded } from "../util/deadline.js";
 import { HttpError } from "./respond.js";
 import { sidecarRoutes } from "./routes.js";
 import { createHttpServer, type Route } from "./server.js";
@@ -83,8 +84,8 @@ export async function startSidecar(
   log.info({ host: config.httpHost, port }, "http sidecar listening on %s:%d", config.httpHost, port);
   warnAboutCredentials(config, log);
   const close = async () => {
-    // Unref'd: once the notifications are out, this timer must not hold the exiting process for 2 s.
-    await Promise.race([notifications.drain(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    // At most 2 s for notifications still going out; bounded clears its timer once they are done.
+    await bounded(notifications.drain(), 2000);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
+import { retry } from "../util/retry.js";
 import { redactSecrets } from "./log.js";
 
 export interface DeliveryOptions {
@@ -7,7 +8,7 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   /** Attempts in all. @default 3 */
   attempts?: number;
-  /** Delay before the second attempt, doubled after. @default 500 */
+  /** Upper bound of the (jittered) delay before the second attempt, doubled after. @default 500 */
   backoffMs?: number;
 }
 
@@ -23,21 +24,20 @@ export async function deliver(
   options: DeliveryOptions = {},
 ): Promise<boolean> {
   const { timeoutMs = 5000, attempts = 3, backoffMs = 500 } = options;
-  let reason = "";
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return true;
-      reason = `answered ${response.status}`;
-    } catch (error) {
-      reason = errorMessage(error);
-    }
-    if (attempt < attempts)
-      await new Promise((resolve) => setTimeout(resolve, backoffMs * 2 ** (attempt - 1)));
+  try {
+    return await retry(
+      async () => {
+        const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        await response.arrayBuffer().catch(() => undefined);
+        if (!response.ok) throw new Error(`answered ${response.status}`);
+        return true;
+      },
+      { attempts, initialMs: backoffMs, maxMs: Number.POSITIVE_INFINITY },
+    );
+  } catch (error) {
+    log.warn({ target: redactSecrets(safeUrl(url)), attempts }, "%s failed: %s", what, errorMessage(error));
+    return false;
   }
-  log.warn({ target: redactSecrets(safeUrl(url)), attempts }, "%s failed: %s", what, reason);
-  return false;
 }
 
 /** Scheme and host only: paths (Healthchecks.io UUIDs), queries and user info carry tokens. */

@@ -44,16 +44,20 @@ export async function openDatabase(
         reason,
       ),
   });
-  if (options.migrate !== false) {
-    const applied = await migrate(sql, config.databaseSchema);
-    if (applied.length > 0) log.info({ applied, schema: config.databaseSchema }, "migrations applied");
-  }
-  return {
-    sql,
-    close: async () => {
-      // Queries still going get 2 s; a server that is already gone (Ctrl-C reached it too) none.
-      await sql.end({ timeout: 2 });
-      await stopEmbedded();
-    },
+  const close = async () => {
+    // Queries still going get 2 s; a server that is already gone (Ctrl-C reached it too) none.
+    await sql.end({ timeout: 2 });
+    await stopEmbedded();
   };
+  if (options.migrate !== false) {
+    try {
+      const applied = await migrate(sql, config.databaseSchema);
+      if (applied.length > 0) log.info({ applied, schema: config.databaseSchema }, "migrations applied");
+    } catch (error) {
+      // A refused or failed migration must not leave the embedded server running behind the exit.
+      await close().catch(() => {});
+      throw error;
+    }
+  }
+  return { sql, close };
 }
