@@ -1,4 +1,4 @@
-/** Exit codes of CONTRACT §1. */
+/** Exit codes (docs/contract.md#exit-codes). */
 export const EXIT = { ok: 0, runFailed: 1, usage: 2, databaseUnreachable: 3 } as const;
 
 /**

@@ -85,7 +85,7 @@ function fail(lines: string[]): void {
   for (const line of lines) process.stderr.write(`runner: ${redactSecrets(line)}\n`);
 }
 
-/** Parse argv and run a command. Resolves with the exit code (CONTRACT §1); never prints a stack. */
+/** Parse argv and run a command. Resolves with the exit code (docs/contract.md#exit-codes); never prints a stack. */
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   process.on("unhandledRejection", (reason) => {

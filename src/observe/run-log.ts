@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { RunEventBus } from "../run/events.js";
 
-/** CONTRACT §8: every run logs its start and its end with job_name, run_id, runner_id, attempt, status, duration_ms. */
+/** docs/contract.md#logs: every run logs its start and its end with job_name, run_id, runner_id, attempt, status, duration_ms. */
 export function logRuns(events: RunEventBus, log: Logger): void {
   events.on("started", (run) =>
     log.info(
