@@ -1,3 +1,4 @@
+import { RUNNER_ROW } from "../types.js";
 import { progressJson, type StoreScope, textList } from "./fragments.js";
 import type { RunProgress } from "./runs.js";
 
@@ -13,7 +14,8 @@ export interface HeartbeatRow {
   last_error_at: Date | null;
 }
 
-export const RUNNER_ROW = "jobs-runner";
+/** The loop's own heartbeat row (one constant, in types.ts). */
+export { RUNNER_ROW };
 
 export class JobStore {
   constructor(private readonly scope: StoreScope) {}
