@@ -14,9 +14,20 @@ export interface Route {
   ): Promise<Reply> | Reply;
 }
 
+/**
+ * Sent with every answer unless a route says otherwise: nothing is cached, sniffed as another type,
+ * framed by another page (clickjacking the status page's buttons) or allowed to load anything.
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+};
+
 function write(res: ServerResponse, reply: Reply): void {
   if (res.headersSent) return;
-  const headers: Record<string, string> = { "cache-control": "no-store", ...reply.headers };
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, ...reply.headers };
   let payload: string;
   if (reply.raw) {
     payload = String(reply.body ?? "");
