@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { z } from "zod";
 import { errorMessage } from "../errors.js";
@@ -65,19 +65,18 @@ function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): 
   return new Promise((resolve, reject) => {
     // Nothing may start once the run is over: an already aborted signal fires no abort event.
     if (ctx.signal.aborted) return reject(new Error(`not started: ${errorMessage(ctx.signal.reason)}`));
-    const child = spawn(file, args, {
-      cwd: spec.cwd,
-      env: { ...process.env, ...spec.env, RUNNER_RUN_ID: ctx.runId, RUNNER_JOB_NAME: ctx.jobName },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const stdout = new Tail();
-    const stderr = new Tail();
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    const failedToStart = (error: unknown) => {
+      // spawn blames the program for a missing working directory too; name the right one.
+      const badCwd = spec.cwd !== undefined && !isDirectory(spec.cwd);
+      return new Error(
+        badCwd
+          ? `working directory ${spec.cwd} does not exist`
+          : `could not start ${file}: ${errorMessage(error)}`,
+      );
+    };
     let killTimer: NodeJS.Timeout | undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
+      if (child?.pid === undefined) return;
       try {
         // A negative pid addresses the process group that `detached: true` created.
         process.kill(-child.pid, signal);
@@ -89,23 +88,36 @@ function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): 
       signalGroup("SIGTERM");
       killTimer = setTimeout(() => signalGroup("SIGKILL"), spec.kill_grace);
     };
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
     const done = () => {
       clearTimeout(killTimer);
       ctx.signal.removeEventListener("abort", onAbort);
     };
-    child.on("error", (error: NodeJS.ErrnoException) => {
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(file, args, {
+        cwd: spec.cwd,
+        env: { ...process.env, ...spec.env, RUNNER_RUN_ID: ctx.runId, RUNNER_JOB_NAME: ctx.jobName },
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    } catch (error) {
+      // Some spawn failures throw (E2BIG, EINVAL); they fail the run like the others.
+      return reject(failedToStart(error));
+    }
+    // At once: EMFILE, ENFILE, ENOENT and EACCES arrive as an "error" event on the next tick, and
+    // an "error" without a listener would take the whole daemon down.
+    child.on("error", (error) => {
       done();
-      // spawn blames the program for a missing working directory too; name the right one.
-      const badCwd = spec.cwd !== undefined && !isDirectory(spec.cwd);
-      reject(
-        new Error(
-          badCwd
-            ? `working directory ${spec.cwd} does not exist`
-            : `could not start ${file}: ${error.message}`,
-        ),
-      );
+      reject(failedToStart(error));
     });
+    // Out of descriptors (EMFILE, ENFILE), spawn returns before creating the pipes: there is no
+    // output to read, and the "error" above settles the run.
+    if (!child.stdout || !child.stderr) return;
+    const stdout = new Tail();
+    const stderr = new Tail();
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
     // "close", not "exit": the output is complete only once every process holding the pipes is gone.
     child.on("close", (code, signal) => {
       done();

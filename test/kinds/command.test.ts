@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -70,6 +70,14 @@ describe("command kind with real processes", () => {
     );
     expect((await failure({ argv: ["true"], cwd: "/nonexistent/dir" })).message).toBe(
       "working directory /nonexistent/dir does not exist",
+    );
+  });
+
+  it("fails the run, with the reason, when the program cannot be executed (EACCES)", async () => {
+    const script = join(mkdtempSync(join(tmpdir(), "runner-kind-command-")), "not-executable.sh");
+    writeFileSync(script, "#!/bin/sh\necho hi\n", { mode: 0o644 });
+    expect((await failure({ argv: [script] })).message).toBe(
+      `could not start ${script}: spawn ${script} EACCES`,
     );
   });
 
