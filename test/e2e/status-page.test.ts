@@ -4,6 +4,7 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
+import { needTool } from "../helpers/tools.js";
 
 const db = await testDatabase("page");
 const OUTPUT = resolve(import.meta.dirname, "../output");
@@ -30,9 +31,9 @@ beforeAll(async () => {
 afterAll(() => made.runner.stop());
 
 describe("the status page in headless Chromium", () => {
-  it("shows every job with its runs and triggers one with a click", async () => {
+  it("shows every job with its runs and triggers one with a click", async (test) => {
     const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
+      executablePath: needTool("chromium", test),
       args: [
         "--no-sandbox",
         "--disable-gpu",
