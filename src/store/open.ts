@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
 import type { Config } from "../config.js";
-import { connect, describeUrl } from "./pool.js";
+import { connect, describeUrl, refusal } from "./pool.js";
 import { startEmbedded } from "./embedded.js";
 import { migrate } from "./migrate.js";
 
@@ -56,7 +56,8 @@ export async function openDatabase(
     } catch (error) {
       // A refused or failed migration must not leave the embedded server running behind the exit.
       await close().catch(() => {});
-      throw error;
+      // No permission to create the schema or its tables: final, like a refused connection.
+      throw refusal(error, url, `refused to migrate schema "${config.databaseSchema}"`) ?? error;
     }
   }
   return { sql, close };
