@@ -46,6 +46,18 @@ export interface JobContext {
   scheduledFor: Date | null;
   attempt: number;
   trigger: RunTrigger;
+  /**
+   * The same for every attempt of a slot, on every replica, after a catch-up too:
+   * `<job>@<scheduledFor ISO>`. A run without a slot (manual, http, once) gets its first
+   * attempt's run id. Send it to APIs that deduplicate (http jobs send it as Idempotency-Key).
+   */
+  idempotencyKey: string;
+  /**
+   * Grows with every run of the job (the job_runs id, a bigserial: later rows get larger ids).
+   * A store that keeps the largest token it has seen can refuse a write from a run that lost
+   * its lease and was replaced. Retries and newer slots have larger tokens.
+   */
+  fencingToken: number;
   /** Report progress; the latest value is kept with the run result. */
   progress(done: number, total?: number): void;
 }

@@ -96,7 +96,15 @@ function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): 
     try {
       child = spawn(file, args, {
         cwd: spec.cwd,
-        env: { ...process.env, ...spec.env, RUNNER_RUN_ID: ctx.runId, RUNNER_JOB_NAME: ctx.jobName },
+        env: {
+          ...process.env,
+          ...spec.env,
+          RUNNER_RUN_ID: ctx.runId,
+          RUNNER_JOB_NAME: ctx.jobName,
+          RUNNER_IDEMPOTENCY_KEY: ctx.idempotencyKey,
+          // Empty for a run without a slot (manual, http, once).
+          RUNNER_SCHEDULED_FOR: ctx.scheduledFor?.toISOString() ?? "",
+        },
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -58,6 +58,8 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
       headers["content-type"] = "application/json";
   }
+  // The slot's key, so the endpoint can drop a retry or a second replica's call; the job's own wins.
+  const ownKey = Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
   const target = `${spec.method} ${spec.url}`;
   const expected = (status: number) =>
     spec.expect ? spec.expect.includes(status) : status >= 200 && status < 300;
@@ -75,7 +77,14 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
     let response: Response;
     let text: string;
     try {
-      response = await fetch(spec.url, { method: spec.method, headers, body, signal, redirect: "follow" });
+      const sent = ownKey ? headers : { ...headers, "idempotency-key": ctx.idempotencyKey };
+      response = await fetch(spec.url, {
+        method: spec.method,
+        headers: sent,
+        body,
+        signal,
+        redirect: "follow",
+      });
       text = await readPreview(response);
     } catch (error) {
       throw failed(error);

@@ -155,13 +155,16 @@ export class Executor {
   }
 
   /** Register a run, publish its start and call its handler. */
-  private begin(start: RunStart): BegunRun {
-    const { job, runId, trigger, attempt, scheduledFor, params } = start;
+  private begin(first: RunStart): BegunRun {
+    const { job, runId, trigger, attempt, scheduledFor, params } = first;
+    // A slot's key is the same everywhere; a run without a slot keeps its first attempt's id.
+    const key = first.idempotencyKey ?? (scheduledFor ? `${job.name}@${scheduledFor.toISOString()}` : runId);
+    const start = { ...first, idempotencyKey: key };
     const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
     const run: ActiveRun = { info, controller: new RunController(), done: undefined };
     this.active.set(runId, run);
     this.events.emit("started", info);
-    return { run, call: callHandler(job.run, this.context(info, run.controller, params)), start };
+    return { run, call: callHandler(job.run, this.context(info, run.controller, params, key)), start };
   }
 
   /** Settle a begun run: timeout, outcome row, finished event, retries. */
@@ -179,7 +182,12 @@ export class Executor {
   }
 
   /** `signal` and `log` are made when first read: most handlers use neither (see RunController). */
-  private context(info: RunInfo, controller: RunController, params: Record<string, string>): JobContext {
+  private context(
+    info: RunInfo,
+    controller: RunController,
+    params: Record<string, string>,
+    idempotencyKey: string,
+  ): JobContext {
     const parent = this.log;
     let log: Logger | undefined;
     return {
@@ -197,6 +205,8 @@ export class Executor {
       scheduledFor: info.scheduledFor,
       attempt: info.attempt,
       trigger: info.trigger,
+      idempotencyKey,
+      fencingToken: Number(info.runId),
       progress: (done, total) => this.events.emit("progress", { ...info, done, total }),
     };
   }
