@@ -4,6 +4,7 @@ import { loadJobs } from "../jobs/load.js";
 import { Daemon } from "../run/daemon.js";
 import { createLogger } from "../observe/log.js";
 import pino from "pino";
+import { registerConfigSecrets } from "../util/secrets.js";
 
 export interface CommonFlags {
   jobs?: string[];
@@ -20,6 +21,7 @@ export async function prepare(
   logToStdout = false,
 ): Promise<{ config: Config; daemon: Daemon }> {
   const config = loadConfig(process.env, { jobs: flags.jobs, interval: flags.interval });
+  registerConfigSecrets(config);
   const log = createLogger({
     level: config.logLevel,
     format: config.logFormat,

@@ -91,7 +91,9 @@ export async function main(argv: string[]): Promise<number> {
   process.on("unhandledRejection", (reason) => {
     // A job that leaks a rejection must not take the daemon down with it.
     process.stderr.write(
-      `${JSON.stringify({ level: "error", msg: "unhandled rejection (ignored)", err: errorMessage(reason) })}\n`,
+      redactSecrets(
+        `${JSON.stringify({ level: "error", msg: "unhandled rejection (ignored)", err: errorMessage(reason) })}\n`,
+      ),
     );
   });
   try {

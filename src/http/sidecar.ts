@@ -4,7 +4,6 @@ import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { syncDefinitions } from "../jobs/definitions.js";
 import { wireNotifications } from "../observe/alerts.js";
-import { registerSecret } from "../observe/log.js";
 import { createMetrics } from "../observe/metrics.js";
 import { StateCache } from "../observe/state-cache.js";
 import type { Daemon } from "../run/daemon.js";
@@ -30,8 +29,6 @@ export async function startSidecar(
   extraRoutes: (parts: SidecarParts) => Route[] = () => [],
 ): Promise<Sidecar> {
   const { config, log, events, registry, liveness, scheduler } = daemon;
-  registerSecret(config.adminPassword);
-  registerSecret(config.internalSecret);
   const store = () => {
     const connected = daemon.store;
     if (!connected)

@@ -14,6 +14,10 @@ export const commandSpec = z
     cwd: z.string().min(1).optional(),
     // YAML reads `RETRIES: 3` as a number; the environment is text either way.
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+    // More of the daemon's environment than the minimal one, by name: an explicit choice.
+    env_inherit: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"))
+      .default([]),
     kill_grace: durationField.default(5000),
   })
   .strict()
@@ -97,8 +101,7 @@ function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): 
       child = spawn(file, args, {
         cwd: spec.cwd,
         env: {
-          ...process.env,
-          ...spec.env,
+          ...childEnvironment(spec),
           RUNNER_RUN_ID: ctx.runId,
           RUNNER_JOB_NAME: ctx.jobName,
           RUNNER_IDEMPOTENCY_KEY: ctx.idempotencyKey,
@@ -138,6 +141,26 @@ function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): 
       reject(Object.assign(new Error(tail ? `${reason}: ${tail}` : reason), { result }));
     });
   });
+}
+
+/** What a command inherits by default: enough to find programs and speak the locale, no secrets. */
+const INHERITED = new Set(["PATH", "HOME", "LANG", "TZ"]);
+
+/**
+ * The child's environment: PATH, HOME, LANG, TZ and RUNNER_* from the daemon's, the names listed
+ * in env_inherit, then the job's own env. Never the whole environment: DATABASE_URL,
+ * INTERNAL_SECRET or ADMIN_BASIC_PASSWORD would land in any script's output, and in its result.
+ */
+export function childEnvironment(
+  spec: Pick<CommandSpec, "env" | "env_inherit">,
+  from: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  const wanted = new Set(spec.env_inherit);
+  for (const [name, value] of Object.entries(from))
+    if (value !== undefined && (INHERITED.has(name) || name.startsWith("RUNNER_") || wanted.has(name)))
+      env[name] = value;
+  return { ...env, ...spec.env };
 }
 
 function isDirectory(path: string): boolean {

@@ -13,6 +13,7 @@ import { type OpenDatabase, openDatabase } from "../store/open.js";
 import { type RunRow, Store } from "../store/store.js";
 import type { Job, JobHandler, JobInput, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
+import { registerConfigSecrets } from "../util/secrets.js";
 import { VERSION } from "../version.js";
 import { Dispatcher } from "./dispatch.js";
 import { RunEventBus } from "./events.js";
@@ -62,6 +63,7 @@ export class Daemon {
 
   constructor(options: DaemonOptions = {}) {
     this.config = options.config ?? loadConfig(process.env);
+    registerConfigSecrets(this.config);
     this.log =
       options.log ??
       createLogger({

@@ -58,6 +58,52 @@ describe("command kind with real processes", () => {
     expect(result).toMatchObject({ stdout: `hi from greeter in ${dir}, PATH set: yes\n` });
   });
 
+  it("gets a minimal environment: PATH, HOME, LANG, TZ, RUNNER_*, env_inherit and env, never the daemon's secrets", async () => {
+    const daemonEnv = {
+      DATABASE_URL: "postgres://app:db-password-1@db/app",
+      INTERNAL_SECRET: "internal-secret-2",
+      ADMIN_BASIC_PASSWORD: "admin-password-3",
+      SOME_TOKEN: "some-token-4",
+      SHARED_DIR: "/srv/shared",
+      LANG: "C.UTF-8",
+      TZ: "Europe/Paris",
+      RUNNER_ENV: "test",
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, daemonEnv);
+    try {
+      const result = (await run({ argv: ["env"], env: { MODE: "quick" }, env_inherit: ["SHARED_DIR"] })) as {
+        stdout: string;
+      };
+      const names = result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.slice(0, line.indexOf("=")));
+      // RUNNER_* of the daemon pass, and the runner adds its own (RUNNER_RUN_ID, ...).
+      const allowed = new Set(["PATH", "HOME", "LANG", "TZ", "SHARED_DIR", "MODE"]);
+      expect(names.filter((name) => !allowed.has(name) && !name.startsWith("RUNNER_"))).toEqual([]);
+      expect(names).toEqual(
+        expect.arrayContaining(["PATH", "LANG", "RUNNER_ENV", "RUNNER_JOB_NAME", "MODE"]),
+      );
+      for (const value of ["db-password-1", "internal-secret-2", "admin-password-3", "some-token-4"])
+        expect(result.stdout).not.toContain(value);
+      expect(result.stdout).toContain("SHARED_DIR=/srv/shared\n");
+      expect(result.stdout).toContain("TZ=Europe/Paris\n");
+    } finally {
+      for (const name of Object.keys(daemonEnv)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it("refuses an env_inherit entry that is not a variable name", () => {
+    const parsed = commandSpec.safeParse({ argv: ["true"], env_inherit: ["OK", "NOT A NAME"] });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ["env_inherit", 1],
+      message: "expected an environment variable name",
+    });
+  });
+
   it("fails with the exit code and the tail of stderr, keeping the output with the error", async () => {
     const error = await failure({
       shell: "echo working; echo 'step 1 ok' >&2; echo 'disk full' >&2; exit 3",
