@@ -57,7 +57,7 @@ describe("the status page in headless Chromium", () => {
       expect(await flaky.locator("svg rect").getAttribute("fill")).toBe("#c62828");
 
       await report.getByRole("button", { name: "Run now" }).click();
-      await page.waitForURL(/\?triggered=nightly_report/);
+      await page.waitForURL(/\/\?run=\d+$/);
       await expect(page.getByRole("status").innerText()).resolves.toMatch(
         /^Started nightly_report \(run \d+\)$/,
       );
