@@ -61,7 +61,7 @@ describe("the JSON routes refuse what a foreign page can send", () => {
   });
 
   it("a foreign or null Origin, or Sec-Fetch-Site cross-site or same-site, is 403 on every state change", async () => {
-    const foreign = [
+    const foreign: Record<string, string>[] = [
       { origin: "https://evil.example" },
       { origin: "null" },
       { origin: `http://127.0.0.1:${made.sidecar.port + 1}` },
