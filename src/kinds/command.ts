@@ -54,18 +54,29 @@ export interface CommandResult {
 }
 
 /**
- * Run a program (argv, no shell) or a shell line (/bin/sh -c) in its own process group. Exit code
+ * Run a program (argv, no shell) or a shell line (/bin/sh -c) in its own process group. A shell
+ * line's `${NAME}` references stay in the line and their values come in `shellEnv`. Exit code
  * 0 is success. When ctx.signal aborts (timeout, shutdown) the whole group gets SIGTERM, then
  * SIGKILL after kill_grace, so a script's children do not outlive it; the handler settles once
  * the group has closed its output. A failure's error carries the output as `result`.
  */
-export function commandHandler(spec: CommandSpec, secrets: readonly string[] = []): JobHandler {
+export function commandHandler(
+  spec: CommandSpec,
+  secrets: readonly string[] = [],
+  shellEnv: Record<string, string> = {},
+): JobHandler {
   const [file, args] =
     spec.shell !== undefined ? ["/bin/sh", ["-c", spec.shell]] : [spec.argv![0]!, spec.argv!.slice(1)];
-  return scrubbing(secrets, (ctx: JobContext) => run(spec, file, args, ctx));
+  return scrubbing(secrets, (ctx: JobContext) => run(spec, file, args, shellEnv, ctx));
 }
 
-function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): Promise<CommandResult> {
+function run(
+  spec: CommandSpec,
+  file: string,
+  args: string[],
+  shellEnv: Record<string, string>,
+  ctx: JobContext,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     // Nothing may start once the run is over: an already aborted signal fires no abort event.
     if (ctx.signal.aborted) return reject(new Error(`not started: ${errorMessage(ctx.signal.reason)}`));
@@ -102,6 +113,8 @@ function run(spec: CommandSpec, file: string, args: string[], ctx: JobContext): 
         cwd: spec.cwd,
         env: {
           ...childEnvironment(spec),
+          // The values of the shell line's `${NAME}` references: the shell expands them as data.
+          ...shellEnv,
           RUNNER_RUN_ID: ctx.runId,
           RUNNER_JOB_NAME: ctx.jobName,
           RUNNER_IDEMPOTENCY_KEY: ctx.idempotencyKey,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { commandHandler, commandSpec } from "../../src/kinds/command.js";
+import { parseDeclarativeJob } from "../../src/kinds/index.js";
 import { context } from "../helpers/context.js";
 import { waitFor } from "../helpers/runner.js";
 
@@ -102,6 +103,30 @@ describe("command kind with real processes", () => {
       path: ["env_inherit", 1],
       message: "expected an environment variable name",
     });
+  });
+
+  it("passes a shell line's ${NAME} values as environment variables: data, not code, and not in ps", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "runner-kind-command-")), "pwned");
+    const evil = `x; echo INJECTED; touch ${marker} $(touch ${marker}) '"`;
+    const parsed = parseDeclarativeJob(
+      {
+        name: "greet",
+        schedule: "@daily",
+        // The second line prints the shell's own command line, as ps would show it.
+        command: { shell: 'echo "${GREETING}"; echo ${GREETING}; tr "\\0" " " < /proc/$$/cmdline' },
+      },
+      { GREETING: evil },
+      "jobs.yaml",
+    );
+    expect(parsed.problems).toEqual([]);
+    const result = (await parsed.job!.run(context())) as { stdout: string };
+    const [quoted, unquoted, cmdline] = result.stdout.split("\n");
+    // The result is scrubbed of the value (a secret): what matters is that it ran as data.
+    expect(quoted).toBe("[REDACTED]");
+    expect(unquoted).toBe("[REDACTED]");
+    expect(result.stdout).not.toMatch(/^INJECTED$/m);
+    expect(cmdline).toBe('/bin/sh -c echo "${GREETING}"; echo ${GREETING}; tr "\\0" " " < /proc/$$/cmdline ');
+    expect(() => readFileSync(marker)).toThrow(/ENOENT/);
   });
 
   it("fails with the exit code and the tail of stderr, keeping the output with the error", async () => {
