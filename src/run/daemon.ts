@@ -144,6 +144,7 @@ export class Daemon {
     const executor = new Executor(store, sql, this.log, this.events);
     const dispatcher = new Dispatcher({
       executor,
+      store,
       registry: this.registry,
       claimLead: this.#claimLead,
       log: this.log,
@@ -189,7 +190,6 @@ export class Daemon {
     this.liveness.moveTo("running");
     if (this.config.jobsEnabled) {
       for (const job of jobs) dispatcher.rememberDowntime(job, known.get(job.name)?.firstSeenAt ?? now, now);
-      void dispatcher.settleMissed();
     }
     loop.start();
     for (const job of jobs) {

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
+import { errorMessage } from "../errors.js";
 import type { Store } from "../store/store.js";
 import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
@@ -25,9 +26,10 @@ interface BegunRun {
   start: RunStart;
 }
 
-const STOPPED_EARLY: RunOutcome = {
+/** The outcome a caller sees for a claim given back at a stop (its row is deleted, not recorded). */
+const RELEASED: RunOutcome = {
   status: "interrupted",
-  error: "stopped before its instant",
+  error: "released at shutdown before its instant",
   durationMs: 0,
 };
 
@@ -46,6 +48,8 @@ export interface StartedRun {
 export class Executor {
   private readonly active = new Map<string, ActiveRun>();
   private stopping = false;
+  /** Claims on their way to the database (fireSlots): a stop waits for them, to release them. */
+  private readonly claiming = new Set<Promise<StartedRun[]>>();
   private readonly gate = new StartGate((runs) => this.startDue(runs));
   private readonly retries: Retries;
 
@@ -64,6 +68,16 @@ export class Executor {
    */
   async fireSlots(fires: SlotFire[]): Promise<StartedRun[]> {
     if (fires.length === 0 || this.stopping) return [];
+    const claiming = this.claim(fires);
+    this.claiming.add(claiming);
+    try {
+      return await claiming;
+    } finally {
+      this.claiming.delete(claiming);
+    }
+  }
+
+  private async claim(fires: SlotFire[]): Promise<StartedRun[]> {
     const claimed = await this.store.claimSlots(
       fires.map((f) => ({
         jobName: f.job.name,
@@ -74,6 +88,11 @@ export class Executor {
     );
     const byKey = new Map(fires.map((f) => [`${f.job.name}@${f.instant.getTime()}`, f]));
     const started: StartedRun[] = [];
+    if (this.stopping) {
+      // The stop began while the claim was on its way: give the claims back, as stop() does.
+      await this.releaseEarly(claimed.filter((row) => row.status === "running").map((row) => row.id));
+      return started;
+    }
     for (const row of claimed) {
       const fire = byKey.get(`${row.job_name}@${row.scheduled_for.getTime()}`);
       if (!fire) continue;
@@ -87,7 +106,7 @@ export class Executor {
         continue;
       }
       // Until its instant a run counts as this replica's (its lease is renewed), and a stop
-      // records it interrupted.
+      // gives its claim back (releaseEarly).
       started.push({ runId: row.id, done: this.gate.hold(fire, row.id) });
     }
     // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
@@ -104,7 +123,7 @@ export class Executor {
     const begun: [BegunRun, DueRun][] = [];
     for (const due of runs) {
       const { job, trigger, instant } = due.fire;
-      if (this.stopping) due.resolve(STOPPED_EARLY);
+      if (this.stopping) due.resolve(RELEASED);
       else
         begun.push([
           this.begin({ job, runId: due.runId, trigger, attempt: 1, scheduledFor: instant, params: {} }),
@@ -212,6 +231,25 @@ export class Executor {
   }
 
   /**
+   * Give back the claims of slots whose instant has not come: their rows are deleted and the
+   * slots listed as released, so another replica or the next start runs them. If the database
+   * does not answer, the rows keep their lease and are reaped as abandoned.
+   */
+  private async releaseEarly(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const released = await this.store.releaseClaims(ids);
+      this.log.info(
+        { slots: released.map((slot) => `${slot.job_name}@${slot.scheduled_for.toISOString()}`) },
+        "released %d claimed slot(s) whose instant had not come: another replica or the next start runs them",
+        released.length,
+      );
+    } catch (error) {
+      this.log.warn({ runs: ids }, "could not release claimed slots at shutdown: %s", errorMessage(error));
+    }
+  }
+
+  /**
    * Stop starting runs, wait up to `graceMs` for running ones, then abort their signals: they
    * are recorded `interrupted`. Resolves when every outcome is written (or given up).
    */
@@ -220,7 +258,7 @@ export class Executor {
     this.retries.stop();
     const early = this.gate.ids();
     this.gate.releaseAll();
-    await bounded(this.store.markInterrupted(early, "stopped before its instant"), 1000);
+    await bounded(Promise.allSettled([this.releaseEarly(early), ...this.claiming]), 1000);
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length === 0) return;
     await bounded(Promise.allSettled(pending), graceMs);

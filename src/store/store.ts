@@ -3,6 +3,7 @@ import type { RunOutcome } from "../types.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
+import { ReleaseStore } from "./releases.js";
 import { type NewRun, RunStore, type SlotClaim } from "./runs.js";
 import { type NewTrigger, TriggerStore } from "./triggers.js";
 
@@ -24,6 +25,7 @@ export {
   type RunRow,
   type SlotClaim,
 } from "./runs.js";
+export type { ReleasedSlot } from "./releases.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
 export class Store {
@@ -31,6 +33,7 @@ export class Store {
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
   private readonly definitionStore: DefinitionStore;
+  private readonly releases: ReleaseStore;
 
   constructor(
     readonly sql: Sql,
@@ -42,6 +45,7 @@ export class Store {
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
     this.definitionStore = new DefinitionStore(scope);
+    this.releases = new ReleaseStore(scope);
   }
 
   // job_runs (src/store/runs.ts)
@@ -77,6 +81,14 @@ export class Store {
   }
   recentRuns(perJob: number) {
     return this.runs.recentRuns(perJob);
+  }
+
+  // job_released_slots (src/store/releases.ts)
+  releaseClaims(ids: string[]) {
+    return this.releases.releaseClaims(ids);
+  }
+  takeReleased(jobNames: string[], limit?: number) {
+    return this.releases.takeReleased(jobNames, limit);
   }
 
   // job_triggers (src/store/triggers.ts)
