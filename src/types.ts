@@ -20,6 +20,15 @@ export type CatchUpPolicy = "none" | "latest" | "all";
 /** What to do when a slot fires while the previous run of the same job is still going. */
 export type OverlapPolicy = "skip" | "allow";
 
+/**
+ * Daylight saving time: which instants a local time that happens twice (`repeated`, clocks go
+ * back) or not at all (`skipped`, clocks jump forward) becomes. See schedule/dst.ts.
+ */
+export interface DstPolicy {
+  repeated: "first" | "last" | "both";
+  skipped: "shift" | "skip";
+}
+
 export interface RetryOptions {
   /** Total attempts, the first included. @default 1 */
   attempts: number;
@@ -85,6 +94,11 @@ export interface JobInput {
   overlap?: OverlapPolicy;
   /** @default "latest" */
   catchUp?: CatchUpPolicy;
+  /**
+   * On DST transition days. Default: first/shift for a fixed-time schedule (`30 2 * * *`),
+   * both/skip for an interval schedule (every 5 minutes, `0 * * * *`), as croner and Vixie cron do.
+   */
+  dst?: Partial<DstPolicy>;
   /** How far back missed slots are still worth running, in seconds. @default 3600 */
   misfireGraceSeconds?: number;
   description?: string;
@@ -104,6 +118,8 @@ export interface Job {
   retries: RetryOptions;
   overlap: OverlapPolicy;
   catchUp: CatchUpPolicy;
+  /** With the defaults applied. */
+  dst: DstPolicy;
   misfireGraceSeconds: number;
   description: string;
   ping: string | undefined;

@@ -14,7 +14,7 @@ export async function jobsCommand(flags: CommonFlags & { json?: boolean }): Prom
   const now = new Date();
   const jobs = daemon.registry
     .list()
-    .map((job) => jobView(job, nextInstant(job.schedule, job.timezone, now)));
+    .map((job) => jobView(job, nextInstant(job.schedule, job.timezone, now, job.dst)));
   if (flags.json) printJson({ jobs });
   else
     console.log(

@@ -40,8 +40,10 @@ export class MissedSlots {
     const from = new Date(Math.max(now.getTime() - job.misfireGraceSeconds * 1000, firstSeenAt.getTime()));
     const slots =
       job.catchUp === "latest"
-        ? [latestInstant(job.schedule, job.timezone, now)].filter((d): d is Date => d !== null && d > from)
-        : instantsBetween(job.schedule, job.timezone, from, now, MAX_MISSED_PER_JOB);
+        ? [latestInstant(job.schedule, job.timezone, now, job.dst)].filter(
+            (d): d is Date => d !== null && d > from,
+          )
+        : instantsBetween(job.schedule, job.timezone, from, now, MAX_MISSED_PER_JOB, job.dst);
     for (const slot of slots) this.remember(job, slot);
   }
 
