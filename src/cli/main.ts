@@ -3,6 +3,7 @@ import { checkCommand, migrateCommand, pauseCommand, triggerCommand } from "./co
 import { collect } from "./context.js";
 import { historyCommand, jobsCommand, statusCommand } from "./inspect.js";
 import { runCommand } from "./run.js";
+import { unknownCommand } from "./unknown-command.js";
 import { ConfigError, DatabaseUnreachableError, EXIT, errorMessage } from "../errors.js";
 import { redactSecrets } from "../observe/log.js";
 import { VERSION } from "../version.js";
@@ -31,7 +32,13 @@ function program(setCode: (code: number) => void): Command {
     .option("--once", "one pass, then exit; with --job: run those jobs now (backfill)")
     .option("--param <key=value>", "passed to the job as ctx.params (repeatable; with --once)", collect)
     .addOption(jobsOption())
-    .action((flags) => done(runCommand(flags)));
+    // Stray words reach the default command: `runner histroy x` is an unknown command, not
+    // "too many arguments for 'run'".
+    .allowExcessArguments()
+    .action((flags, command: Command) => {
+      if (command.args.length > 0) throw unknownCommand(command.args[0]!, commandNames(cli));
+      return done(runCommand(flags));
+    });
   cli
     .command("migrate")
     .description("apply sql/ migrations (idempotent)")
@@ -79,6 +86,10 @@ function program(setCode: (code: number) => void): Command {
     .addOption(jobsOption())
     .action((flags) => done(checkCommand(flags)));
   return cli;
+}
+
+function commandNames(cli: Command): string[] {
+  return [...cli.commands.map((command) => command.name()), "help"];
 }
 
 function fail(lines: string[]): void {
