@@ -4,6 +4,7 @@ import { errorMessage } from "../errors.js";
 import type { JobContext, JobHandler } from "../types.js";
 import { durationField } from "./fields.js";
 import { scrubbing } from "./interpolate.js";
+import { type Answer, fetchFollowing } from "./redirects.js";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -24,6 +25,9 @@ export const httpSpec = z
     body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
     timeout: durationField.optional(),
     expect: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+    follow_redirects: z
+      .union([z.boolean(), z.literal("any")], { error: 'expected true, false or "any"' })
+      .default(false),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -46,6 +50,8 @@ const READ_BYTES = PREVIEW_CHARS * 4;
 /**
  * Call an endpoint, as a cron line with curl would. Success is an expected status (any 2xx by
  * default); the status and the first 1024 characters of the answer are kept with the run.
+ * Redirects are not followed unless `follow_redirects` says so (redirects.ts): a 3xx is the
+ * answer, kept with its `location`.
  * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
  * timeout and at shutdown.
  */
@@ -74,26 +80,27 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
       else reason = causeOf(error);
       return new Error(`${target} failed: ${reason}`);
     };
-    let response: Response;
+    let answer: Answer;
     let text: string;
     try {
       const sent = ownKey ? headers : { ...headers, "idempotency-key": ctx.idempotencyKey };
-      response = await fetch(spec.url, {
-        method: spec.method,
-        headers: sent,
-        body,
-        signal,
-        redirect: "follow",
-      });
-      text = await readPreview(response);
+      answer = await fetchFollowing(
+        spec.url,
+        { method: spec.method, headers: sent, body, signal },
+        spec.follow_redirects,
+      );
+      text = await readPreview(answer.response);
     } catch (error) {
       throw failed(error);
     }
+    const { response, location } = answer;
     if (!expected(response.status)) {
       const preview = text.slice(0, ERROR_CHARS).replace(/\s+/g, " ").trim();
-      throw new Error(`${target} answered ${response.status}${preview ? `: ${preview}` : ""}`);
+      const redirect = location === undefined ? "" : ` (redirect to ${location} not followed)`;
+      throw new Error(`${target} answered ${response.status}${redirect}${preview ? `: ${preview}` : ""}`);
     }
-    return { status: response.status, body: text.slice(0, PREVIEW_CHARS) };
+    const result = { status: response.status, body: text.slice(0, PREVIEW_CHARS) };
+    return location === undefined ? result : { ...result, location };
   });
 }
 
