@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
 import { jobsModule, RunnerProcess } from "../helpers/process.js";
+import { waitFor } from "../helpers/runner.js";
 
 const db = await testDatabase("chaos");
 const ledgerDir = mkdtempSync(join(tmpdir(), "runner-ledger-"));
@@ -40,7 +41,15 @@ describe("three replicas, one of them killed and restarted again and again", () 
       ["r2", spawnReplica("r2")],
       ["r3", spawnReplica("r3")],
     ]);
-    await sleep(3000);
+    // The window opens once all three are up (each has written its first heartbeat), however long
+    // starting takes on a busy machine: slots before any replica existed are never caught up.
+    await waitFor(
+      async () =>
+        (await db.sql`select 1 from job_runners where runner_id in ('r1', 'r2', 'r3') and stopped_at is null`)
+          .length === 3,
+      60_000,
+      "the three replicas' first heartbeats",
+    );
     const windowStart = Date.now();
     let kills = 0;
     for (let round = 0; round < 6; round++) {
@@ -84,5 +93,5 @@ describe("three replicas, one of them killed and restarted again and again", () 
       expect(["succeeded", "skipped", "abandoned"]).toContain(slot.statuses[0]);
     }
     expect(byStatus.find((s) => s.status === "running")).toBeUndefined();
-  }, 90_000);
+  }, 150_000);
 });
