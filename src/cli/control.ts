@@ -1,3 +1,4 @@
+import { openDatabase } from "../store/open.js";
 import { describeUrl } from "../store/pool.js";
 import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
 
@@ -42,15 +43,25 @@ export async function pauseCommand(name: string, paused: boolean, flags: CommonF
   }
 }
 
-/** `runner migrate`: idempotent; safe from several replicas at once (advisory lock). */
+/**
+ * `runner migrate`: idempotent; safe from several replicas at once (advisory lock). Says what it
+ * applied, or that there was nothing to apply.
+ */
 export async function migrateCommand(): Promise<number> {
   const { daemon } = await prepare({});
+  const schema = daemon.config.databaseSchema;
+  // openDatabase migrates, and turns a refusal (no permission for the schema) into exit 3.
+  const database = await openDatabase(daemon.config, daemon.log, { max: 1 });
   try {
-    await daemon.connect();
-    console.log(`migrations up to date in schema ${daemon.config.databaseSchema}`);
+    const { applied } = database;
+    console.log(
+      applied.length > 0
+        ? `applied ${applied.join(", ")} in schema ${schema}`
+        : `migrations up to date in schema ${schema}: nothing to apply`,
+    );
     return 0;
   } finally {
-    await daemon.stop();
+    await database.close();
   }
 }
 

@@ -8,6 +8,8 @@ import { migrate } from "./migrate.js";
 export interface OpenDatabase {
   sql: Sql;
   close(): Promise<void>;
+  /** The migrations this call applied (none when the schema was up to date, or migrate: false). */
+  applied: string[];
 }
 
 /**
@@ -49,9 +51,10 @@ export async function openDatabase(
     await sql.end({ timeout: 2 });
     await stopEmbedded();
   };
+  let applied: string[] = [];
   if (options.migrate !== false) {
     try {
-      const applied = await migrate(sql, config.databaseSchema);
+      applied = await migrate(sql, config.databaseSchema);
       if (applied.length > 0) log.info({ applied, schema: config.databaseSchema }, "migrations applied");
     } catch (error) {
       // A refused or failed migration must not leave the embedded server running behind the exit.
@@ -60,5 +63,5 @@ export async function openDatabase(
       throw refusal(error, url, `refused to migrate schema "${config.databaseSchema}"`) ?? error;
     }
   }
-  return { sql, close };
+  return { sql, close, applied };
 }
