@@ -1,6 +1,8 @@
+import { ConfigError } from "../errors.js";
 import { openDatabase } from "../store/open.js";
 import { describeUrl } from "../store/pool.js";
 import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
+import { halfSetCredentials } from "./credentials.js";
 
 /** `runner trigger <job>`: a request in the database that one live replica picks up within a loop. */
 export async function triggerCommand(
@@ -68,6 +70,8 @@ export async function migrateCommand(): Promise<number> {
 /** `runner check`: configuration and registry, no database. */
 export async function checkCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
   const { daemon, config } = await prepare(flags);
+  const problems = halfSetCredentials(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const summary = {
     ok: true,
     jobs: daemon.registry.names(),
