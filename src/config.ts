@@ -1,6 +1,16 @@
 import { hostname } from "node:os";
 import type { z } from "zod";
-import { bool, httpUrl, int, oneOf, pathList, postgresUrl, sqlIdentifier, text } from "./config/schemas.js";
+import {
+  bool,
+  hostList,
+  httpUrl,
+  int,
+  oneOf,
+  pathList,
+  postgresUrl,
+  sqlIdentifier,
+  text,
+} from "./config/schemas.js";
 import { ConfigError } from "./errors.js";
 
 /** The sections of the documentation (.env.example, the README's table), in their order. */
@@ -97,9 +107,10 @@ export const VARIABLES = {
   HTTP_HOST: {
     key: "httpHost",
     schema: text(),
-    default: "0.0.0.0",
+    default: "127.0.0.1",
     group: "http",
-    description: "Address the sidecar listens on.",
+    description:
+      "Address the sidecar listens on. The default is this host only; containers set 0.0.0.0 (the image does).",
   },
   HTTP_PORT: {
     key: "httpPort",
@@ -128,12 +139,28 @@ export const VARIABLES = {
     secret: true,
     description: "The x-internal-secret header expected by POST /v1/jobs/:name/trigger.",
   },
+  ADMIN_AUTH: {
+    key: "adminAuth",
+    schema: oneOf(["auto", "none"]),
+    default: "auto",
+    group: "http",
+    description:
+      "auto: protected endpoints whose credentials are unset answer 503, unless HTTP_HOST is loopback outside production. none: they stay open on any address (put your own auth in front).",
+  },
   RUNNER_ENV: {
     key: "runnerEnv",
     schema: oneOf(["development", "test", "staging", "production"]),
     default: "development",
     group: "http",
-    description: "production: protected endpoints answer 503 while their credentials are unset.",
+    description:
+      "production: protected endpoints answer 503 while their credentials are unset, even on loopback (unless ADMIN_AUTH=none).",
+  },
+  SCHEDULER_API_ALLOWED_HOSTS: {
+    key: "schedulerApiAllowedHosts",
+    schema: hostList,
+    group: "http",
+    description:
+      "Hosts that jobs registered over POST /api/v1/scheduler/jobs may call: exact hosts, or .suffixes for any host under them; loopback, private, link-local and metadata addresses only when listed exactly. Unset: such registration is refused in production and unchecked elsewhere (with a warning).",
   },
   SHUTDOWN_GRACE_SECONDS: {
     key: "shutdownGraceSeconds",

@@ -7,6 +7,7 @@ import { wireNotifications } from "../observe/alerts.js";
 import { createMetrics } from "../observe/metrics.js";
 import { StateCache } from "../observe/state-cache.js";
 import type { Daemon } from "../run/daemon.js";
+import { unsetCredentials } from "./auth.js";
 import { databaseProbe } from "./health.js";
 import type { SidecarParts } from "./parts.js";
 import { bounded } from "../util/deadline.js";
@@ -96,11 +97,17 @@ export async function startSidecar(
 function warnAboutCredentials(config: Config, log: Daemon["log"]): void {
   if (!config.adminUsername !== !config.adminPassword) {
     log.warn("admin endpoints answer 503: only one of ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD is set");
-  } else if (config.runnerEnv !== "production" && !config.adminUsername) {
-    log.warn(
-      "admin endpoints are open: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset (in production they would answer 503)",
-    );
+    return;
   }
+  if (config.adminUsername) return;
+  const mode = unsetCredentials(config);
+  if (mode === "open")
+    log.warn("admin endpoints are open to anyone who reaches %s (ADMIN_AUTH=none)", config.httpHost);
+  else if (mode === "local")
+    log.warn(
+      "admin endpoints are open to this machine only: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset and HTTP_HOST is loopback",
+    );
+  else log.warn("admin endpoints answer 503 until ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD are set");
 }
 
 /** Listen on HTTP_HOST:HTTP_PORT; a busy port or a bad host is a configuration error (exit 2). */
