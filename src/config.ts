@@ -1,16 +1,6 @@
 import { hostname } from "node:os";
 import type { z } from "zod";
-import {
-  bool,
-  hostList,
-  httpUrl,
-  int,
-  oneOf,
-  pathList,
-  postgresUrl,
-  sqlIdentifier,
-  text,
-} from "./config/schemas.js";
+import { bool, httpUrl, int, oneOf, pathList, postgresUrl, sqlIdentifier, text } from "./config/schemas.js";
 import { ConfigError } from "./errors.js";
 
 /** The sections of the documentation (.env.example, the README's table), in their order. */
@@ -154,13 +144,6 @@ export const VARIABLES = {
     group: "http",
     description:
       "production: protected endpoints answer 503 while their credentials are unset, even on loopback (unless ADMIN_AUTH=none).",
-  },
-  SCHEDULER_API_ALLOWED_HOSTS: {
-    key: "schedulerApiAllowedHosts",
-    schema: hostList,
-    group: "http",
-    description:
-      "Hosts that jobs registered over POST /api/v1/scheduler/jobs may call: exact hosts, or .suffixes for any host under them; loopback, private, link-local and metadata addresses only when listed exactly. Unset: such registration is refused in production and unchecked elsewhere (with a warning).",
   },
   SHUTDOWN_GRACE_SECONDS: {
     key: "shutdownGraceSeconds",
