@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
 import type { Config } from "../config.js";
+import { DatabaseUnreachableError, errorMessage } from "../errors.js";
+import { cannotStart } from "./embedded-paths.js";
 import { connect, describeUrl, refusal } from "./pool.js";
 import { startEmbedded } from "./embedded.js";
 import { migrate } from "./migrate.js";
@@ -26,9 +28,15 @@ export async function openDatabase(
   if (!url) {
     const embedded = await startEmbedded(".runner", (line) =>
       log.debug({ postgres: line }, "embedded postgres"),
-    );
+    ).catch((error) => {
+      // Every failure to start it is one line saying what to do (exit 3), never a stack trace.
+      if (error instanceof DatabaseUnreachableError) throw error;
+      throw cannotStart(errorMessage(error), "check the permissions of ./.runner");
+    });
     url = embedded.url;
     stopEmbedded = embedded.stop;
+    for (const note of embedded.notes)
+      log.info({ data_dir: embedded.dataDir }, "embedded PostgreSQL: %s", note);
     log.info(
       { database: describeUrl(url), data_dir: embedded.dataDir },
       "using the embedded PostgreSQL (set DATABASE_URL to use your own server)",
@@ -45,9 +53,12 @@ export async function openDatabase(
         "database unreachable: %s",
         reason,
       ),
+  }).catch(async (error) => {
+    await stopEmbedded();
+    throw error;
   });
   const close = async () => {
-    // Queries still going get 2 s; a server that is already gone (Ctrl-C reached it too) none.
+    // Queries still going get 2 s; then the embedded server, if this process is the one to stop it.
     await sql.end({ timeout: 2 });
     await stopEmbedded();
   };

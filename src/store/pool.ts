@@ -14,19 +14,45 @@ export interface ConnectOptions {
   onRetry?: (attempt: number, delayMs: number, reason: string) => void;
 }
 
-/** "postgres://user:secret@db:5432/app" -> "db:5432/app": what a log line or error may show. */
+/** The directory of a Unix socket given libpq's way, `?host=/path/to/dir`; else undefined. */
+function socketDirectory(parsed: URL): string | undefined {
+  const host = parsed.searchParams.get("host");
+  return host?.startsWith("/") ? host : undefined;
+}
+
+/**
+ * "postgres://user:secret@db:5432/app" -> "db:5432/app": what a log line or error may show.
+ * Over a Unix socket (`?host=/dir`), the directory stands for the host.
+ */
 export function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`;
+    const host = socketDirectory(parsed) ?? parsed.hostname;
+    return `${host}:${parsed.port || "5432"}${parsed.pathname}`;
   } catch {
     return "(unparseable DATABASE_URL)";
   }
 }
 
+/**
+ * postgres.js takes a Unix socket as the `path` option (and would send a `host` query parameter to
+ * the server as a setting): the URL without it, and the socket's path. Other URLs pass unparsed
+ * (postgres.js also accepts multi-host ones, which URL does not).
+ */
+function driverTarget(url: string): [string, { path?: string }] {
+  if (!/[?&]host=/.test(url)) return [url, {}];
+  const parsed = new URL(url);
+  const socket = socketDirectory(parsed);
+  if (!socket) return [url, {}];
+  parsed.searchParams.delete("host");
+  return [parsed.toString(), { path: `${socket}/.s.PGSQL.${parsed.port || "5432"}` }];
+}
+
 /** A pool whose search_path is the runner's schema, so every statement uses unqualified names. */
 export function createPool(url: string, schema: string, max = 10): Sql {
-  return postgres(url, {
+  const [target, socket] = driverTarget(url);
+  return postgres(target, {
+    ...socket,
     max,
     onnotice: () => {},
     connection: { search_path: schema, application_name: "runner" },

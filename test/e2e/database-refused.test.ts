@@ -10,7 +10,7 @@ import { runCli } from "../helpers/process.js";
 // with a role that may log in but not connect to one database.
 const dir = mkdtempSync(join(tmpdir(), "runner-refused-"));
 chmodSync(dir, 0o755);
-const server = await startEmbedded(dir);
+const server = await startEmbedded(dir, () => {}, { tcp: true });
 const admin = postgres(server.url, { max: 1, onnotice: () => {} });
 await admin.unsafe("create role outsider login password 'outsider-pw'");
 await admin.unsafe("create database closed");
