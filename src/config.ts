@@ -109,6 +109,14 @@ export const VARIABLES = {
     group: "http",
     description: "Port the sidecar listens on; 0 picks a free port and logs it.",
   },
+  HTTP_MAX_CONNECTIONS: {
+    key: "httpMaxConnections",
+    schema: int(1, 100000),
+    default: "256",
+    group: "http",
+    description:
+      "Open connections the sidecar accepts at once; past it a new connection is closed at once (logged), and the open ones are still served.",
+  },
   ADMIN_BASIC_USERNAME: {
     key: "adminUsername",
     schema: text(),

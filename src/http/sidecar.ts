@@ -73,7 +73,9 @@ export async function startSidecar(
     cancelJob: (name) => daemon.cancelJob(name),
     syncDefinitions: sync,
   };
-  const server = createHttpServer([...sidecarRoutes(parts), ...extraRoutes(parts)], log);
+  const server = createHttpServer([...sidecarRoutes(parts), ...extraRoutes(parts)], log, {
+    maxConnections: config.httpMaxConnections,
+  });
   await listen(server, config);
   // Once listening, a server error (EMFILE on accept) would throw with no listener and take
   // the daemon and its running jobs down; the listener keeps accepting when it can.
