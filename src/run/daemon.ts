@@ -23,6 +23,7 @@ import { Liveness } from "./liveness.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { runOnce } from "./once.js";
 import { keepProgress } from "./progress.js";
+import { publishJobs } from "./publish.js";
 
 export interface DaemonOptions {
   /** Defaults to the configuration read from process.env. */
@@ -175,9 +176,10 @@ export class Daemon {
       triggersWanted: () => this.config.jobsEnabled && this.state === "running",
       settleMissed: () => dispatcher.settleMissed(),
     });
+    const publish = await publishJobs({ store, registry: this.registry, config: this.config, log: this.log });
     const loop = new Loop(
       this.config.intervalSeconds * 1000,
-      [...steps, ...this.#extraSteps],
+      [...steps, ...this.#extraSteps, publish],
       this.log,
       (tick) => {
         for (const listener of this.#tickListeners) listener(tick);

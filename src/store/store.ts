@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { RunOutcome } from "../types.js";
+import { CatalogStore } from "./catalog.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
@@ -13,6 +14,7 @@ import { type NewTrigger, TriggerStore } from "./triggers.js";
  * those modules and keeps the names and signatures callers have always used.
  */
 
+export type { CatalogEntry, PublishedJob } from "./catalog.js";
 export type { DefinitionRow } from "./definitions.js";
 export type { StoreScope } from "./fragments.js";
 export { type HeartbeatRow, RUNNER_ROW } from "./jobs.js";
@@ -29,6 +31,8 @@ export type { ReleasedSlot } from "./releases.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
 export class Store {
+  /** job_catalog (src/store/catalog.ts): the jobs each replica publishes. */
+  readonly catalog: CatalogStore;
   private readonly runs: RunStore;
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
@@ -41,6 +45,7 @@ export class Store {
     leaseSeconds: number,
   ) {
     const scope: StoreScope = { sql, runnerId, leaseSeconds };
+    this.catalog = new CatalogStore(scope);
     this.runs = new RunStore(scope);
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
