@@ -69,3 +69,18 @@ export const pathList = z
       .filter(Boolean),
   )
   .describe("comma-separated paths");
+
+/** Comma-separated host names, IP addresses or ".suffixes" (any host under it), lower-cased. */
+export const hostList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine(
+    (hosts) => hosts.every((host) => /^(\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/.test(host)),
+    'expected comma-separated host names, IP addresses or ".suffixes" (no scheme, port or path)',
+  )
+  .describe("comma-separated hosts and .suffixes");

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { syncDefinitions } from "../jobs/definitions.js";
+import { egressPolicy, syncDefinitions } from "../jobs/definitions.js";
 import { wireNotifications } from "../observe/alerts.js";
 import { createMetrics } from "../observe/metrics.js";
 import { StateCache } from "../observe/state-cache.js";
@@ -56,6 +56,7 @@ export async function startSidecar(
     addJob: (job) => daemon.addJob(job),
     cancelJob: (name) => daemon.cancelJob(name),
     log,
+    egress: egressPolicy(config),
   });
   daemon.onStart(sync);
   daemon.addLoopStep({ name: "job definitions", run: sync });
@@ -83,6 +84,10 @@ export async function startSidecar(
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.httpHost, port }, "http sidecar listening on %s:%d", config.httpHost, port);
   warnAboutCredentials(config, log);
+  if (!config.schedulerApiAllowedHosts && config.runnerEnv !== "production")
+    log.warn(
+      "jobs registered over HTTP may call any host: SCHEDULER_API_ALLOWED_HOSTS is unset (in production such registration is refused)",
+    );
   const close = async () => {
     // At most 2 s for notifications still going out; bounded clears its timer once they are done.
     await bounded(notifications.drain(), 2000);

@@ -115,11 +115,12 @@ export async function loadJobsFile(path: string, env: NodeJS.ProcessEnv): Promis
 export function parseHttpJobDefinition(
   input: unknown,
   env: NodeJS.ProcessEnv,
+  egress?: (url: URL) => Promise<void>,
 ): { job?: Job; problems: string[] } {
   if (input && typeof input === "object" && ("command" in input || "sql" in input)) {
     return { problems: ["only http jobs can be registered over HTTP"] };
   }
-  const parsed = parseDeclarativeJob(input, env, "api");
+  const parsed = parseDeclarativeJob(input, env, "api", egress);
   return {
     job: parsed.job,
     problems: parsed.problems.map((p) => `${p.path.length > 0 ? `${p.path.join(".")}: ` : ""}${p.message}`),

@@ -18,9 +18,18 @@ export const httpSpec = z
       .pipe(z.enum(METHODS, { error: `expected one of ${METHODS.join(", ")}` }))
       .default("GET"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
-    // YAML reads `x-count: 5` as a number; a header is text either way.
+    // YAML reads `x-count: 5` as a number; a header is text either way. A name that is not a token,
+    // or CR/LF/NUL in a value, would fail every run (fetch refuses them): refused at load instead.
     headers: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .record(
+        z
+          .string()
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "a header name is letters, digits and !#$%&'*+-.^_`|~"),
+        z
+          .union([z.string(), z.number(), z.boolean()])
+          .transform(String)
+          .refine((value) => !/[\r\n\0]/.test(value), "a header value must not contain CR, LF or NUL"),
+      )
       .default({}),
     body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
     timeout: durationField.optional(),
@@ -55,7 +64,11 @@ const READ_BYTES = PREVIEW_CHARS * 4;
  * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
  * timeout and at shutdown.
  */
-export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): JobHandler {
+export function httpHandler(
+  spec: HttpSpec,
+  secrets: readonly string[] = [],
+  egress?: (url: URL) => Promise<void>,
+): JobHandler {
   const headers = { ...spec.headers };
   let body: string | undefined;
   if (typeof spec.body === "string") body = spec.body;
@@ -88,6 +101,7 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
         spec.url,
         { method: spec.method, headers: sent, body, signal },
         spec.follow_redirects,
+        egress,
       );
       text = await readPreview(answer.response);
     } catch (error) {

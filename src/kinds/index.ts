@@ -58,6 +58,8 @@ export function parseDeclarativeJob(
   input: unknown,
   env: NodeJS.ProcessEnv,
   source: string,
+  /** Checks every request of an http job (jobs registered over HTTP: kinds/egress.ts). */
+  egress?: (url: URL) => Promise<void>,
 ): { job?: Job; problems: Problem[] } {
   if (!input || typeof input !== "object" || Array.isArray(input)) {
     return {
@@ -100,7 +102,7 @@ export function parseDeclarativeJob(
         ...issuesToProblems(spec.error, [kind]).filter((p) => !unset.has(JSON.stringify(p.path))),
       );
     else if (kinds.length === 1 && resolved.problems.length === 0 && options.success)
-      handler = build(kind, spec.data, options.data.timeout, resolved);
+      handler = build(kind, spec.data, options.data.timeout, resolved, egress);
   }
 
   if (problems.length > 0 || !handler || !options.success) {
@@ -111,9 +113,15 @@ export function parseDeclarativeJob(
   return { job: toJob(options.data, handler, source), problems: [] };
 }
 
-function build(kind: Kind, spec: unknown, timeoutMs: number, resolved: Interpolated<unknown>): JobHandler {
+function build(
+  kind: Kind,
+  spec: unknown,
+  timeoutMs: number,
+  resolved: Interpolated<unknown>,
+  egress: ((url: URL) => Promise<void>) | undefined,
+): JobHandler {
   const { secrets, shellEnv, sqlParams } = resolved;
-  if (kind === "http") return httpHandler(spec as z.output<typeof httpSpec>, secrets);
+  if (kind === "http") return httpHandler(spec as z.output<typeof httpSpec>, secrets, egress);
   if (kind === "command") return commandHandler(spec as z.output<typeof commandSpec>, secrets, shellEnv);
   const sql = spec as z.output<typeof sqlSpec>;
   // The parameters of each statement, in the order the handler runs them.
