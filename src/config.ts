@@ -177,10 +177,11 @@ export const VARIABLES = {
   },
   LOG_FORMAT: {
     key: "logFormat",
-    schema: oneOf(["json", "pretty"]),
-    default: "json",
+    schema: oneOf(["auto", "json", "pretty"]),
+    default: "auto",
     group: "logs",
-    description: "json: one object per line; pretty: for people at a terminal.",
+    description:
+      "auto: pretty when the log goes to a terminal, json otherwise; json: one object per line; pretty: one readable line per entry.",
   },
   ALERT_WEBHOOK_URL: {
     key: "alertWebhookUrl",

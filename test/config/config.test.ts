@@ -30,7 +30,7 @@ describe("loadConfig", () => {
       runnerEnv: "development",
       shutdownGraceSeconds: 30,
       logLevel: "info",
-      logFormat: "json",
+      logFormat: "auto",
       alertAfterFailures: 3,
       runRetentionDays: 30,
       storageJanitorMaxAgeHours: 24,
