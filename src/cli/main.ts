@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { checkCommand, migrateCommand, pauseCommand, triggerCommand } from "./control.js";
 import { collect } from "./context.js";
+import { explainCommand } from "./explain.js";
 import { historyCommand, jobsCommand, statusCommand } from "./inspect.js";
 import { runCommand } from "./run.js";
 import { unknownCommand } from "./unknown-command.js";
@@ -85,6 +86,17 @@ function program(setCode: (code: number) => void): Command {
     .option("--json", "JSON for scripts")
     .addOption(jobsOption())
     .action((flags) => done(checkCommand(flags)));
+  cli
+    .command("explain [job]")
+    .description("the next instants of a job, or of --schedule EXPR, in its zone, with what DST does to them")
+    .option("--next <n>", "how many instants, 1..1000", "10")
+    .option("--schedule <expr>", "a cron expression that is not a job (no database, no jobs needed)")
+    .option("--timezone <tz>", "with --schedule: its IANA time zone (default UTC)")
+    .option("--repeated <policy>", "with --schedule: first, last or both (default: the expression's)")
+    .option("--skipped <policy>", "with --schedule: shift or skip (default: the expression's)")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((job, flags) => done(explainCommand(job, flags)));
   return cli;
 }
 

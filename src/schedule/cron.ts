@@ -121,6 +121,25 @@ export function instantsBetween(
   return found;
 }
 
+/** Instants in (from, to] at a fixed offset (minutes east of UTC), oldest first, at most `limit`. */
+export function instantsAtOffset(
+  expression: string,
+  offset: number,
+  from: Date,
+  to: Date,
+  limit: number,
+): Date[] {
+  const cron = compiled(expression, offset);
+  const found: Date[] = [];
+  for (
+    let cursor = cron.nextRun(from);
+    cursor && cursor <= to && found.length < limit;
+    cursor = cron.nextRun(cursor)
+  )
+    found.push(cursor);
+  return found;
+}
+
 /** The newest instant at or before `atOrBefore`, or null. */
 export function latestInstant(
   expression: string,
