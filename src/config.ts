@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import type { z } from "zod";
 import { bool, httpUrl, int, oneOf, pathList, postgresUrl, sqlIdentifier, text } from "./config/schemas.js";
-import { hostList } from "./config/schemas.js";
 import { ConfigError } from "./errors.js";
 
 /** The sections of the documentation (.env.example, the README's table), in their order. */
@@ -120,7 +119,10 @@ export const VARIABLES = {
   },
   ADMIN_BASIC_USERNAME: {
     key: "adminUsername",
-    schema: text(),
+    // Basic Auth splits user and password at the first ':': such a user could never log in.
+    schema: text()
+      .refine((user) => !user.includes(":"), "must not contain ':' (Basic Auth ends the user name there)")
+      .describe("text without ':'"),
     group: "http",
     description: "Basic Auth user of /v1/admin/*, /api/v1/* and the status page.",
   },
@@ -154,12 +156,6 @@ export const VARIABLES = {
     description:
       "production: protected endpoints answer 503 while their credentials are unset, even on loopback (unless ADMIN_AUTH=none).",
   },
-  SCHEDULER_API_ALLOWED_HOSTS: {
-    key: "schedulerApiAllowedHosts",
-    schema: hostList,
-    group: "http",
-    description: "Hosts jobs registered over HTTP may call (exact or .suffix); unset: refused in production.",
-  },
   SHUTDOWN_GRACE_SECONDS: {
     key: "shutdownGraceSeconds",
     schema: int(0, 86400),
@@ -177,11 +173,10 @@ export const VARIABLES = {
   },
   LOG_FORMAT: {
     key: "logFormat",
-    schema: oneOf(["auto", "json", "pretty"]),
-    default: "auto",
+    schema: oneOf(["json", "pretty"]),
+    default: "json",
     group: "logs",
-    description:
-      "auto: pretty when the log goes to a terminal, json otherwise; json: one object per line; pretty: one readable line per entry.",
+    description: "json: one object per line; pretty: for people at a terminal.",
   },
   ALERT_WEBHOOK_URL: {
     key: "alertWebhookUrl",
@@ -256,7 +251,10 @@ export type Config = {
 };
 
 /** Flags that override or add to the environment. */
-export type ConfigFlags = { interval?: string; jobs?: string[] };
+export interface ConfigFlags {
+  interval?: string;
+  jobs?: string[];
+}
 
 /**
  * Parse the environment and the flags into a Config.

@@ -13,10 +13,27 @@ export function safeEqual(given: string, expected: string): boolean {
 
 const BASIC_CHALLENGE = { "www-authenticate": 'Basic realm="runner", charset="UTF-8"' };
 
+/**
+ * `Basic <base64 of user:password>`, strictly: Node's base64 decoder skips what it does not know
+ * and stops at padding, so `Basic <valid>garbage` decoded to the valid credentials. The token must
+ * be canonical base64 (it encodes back to itself) of valid UTF-8.
+ */
+function basicCredentials(header: string): string | undefined {
+  const match = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);
+  if (!match) return undefined;
+  const token = match[1]!;
+  const bytes = Buffer.from(token, "base64");
+  if (bytes.toString("base64") !== token) return undefined;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 function basicMatches(req: IncomingMessage, config: Config): boolean {
-  const header = req.headers.authorization ?? "";
-  if (!header.toLowerCase().startsWith("basic ")) return false;
-  const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
+  const decoded = basicCredentials(req.headers.authorization ?? "");
+  if (decoded === undefined) return false;
   const colon = decoded.indexOf(":");
   if (colon < 0) return false;
   // Both comparisons always run, so the answer's timing does not say which half was wrong.

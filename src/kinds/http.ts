@@ -64,11 +64,7 @@ const READ_BYTES = PREVIEW_CHARS * 4;
  * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
  * timeout and at shutdown.
  */
-export function httpHandler(
-  spec: HttpSpec,
-  secrets: readonly string[] = [],
-  egress?: (url: URL) => Promise<void>,
-): JobHandler {
+export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): JobHandler {
   const headers = { ...spec.headers };
   let body: string | undefined;
   if (typeof spec.body === "string") body = spec.body;
@@ -101,7 +97,6 @@ export function httpHandler(
         spec.url,
         { method: spec.method, headers: sent, body, signal },
         spec.follow_redirects,
-        egress,
       );
       text = await readPreview(answer.response);
     } catch (error) {
