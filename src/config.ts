@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { z } from "zod";
 import { bool, httpUrl, int, oneOf, pathList, postgresUrl, sqlIdentifier, text } from "./config/schemas.js";
+import { hostList } from "./config/schemas.js";
 import { ConfigError } from "./errors.js";
 
 /** The sections of the documentation (.env.example, the README's table), in their order. */
@@ -156,6 +157,12 @@ export const VARIABLES = {
     description:
       "production: protected endpoints answer 503 while their credentials are unset, even on loopback (unless ADMIN_AUTH=none).",
   },
+  SCHEDULER_API_ALLOWED_HOSTS: {
+    key: "schedulerApiAllowedHosts",
+    schema: hostList,
+    group: "http",
+    description: "Hosts jobs registered over HTTP may call (exact or .suffix); unset: refused in production.",
+  },
   SHUTDOWN_GRACE_SECONDS: {
     key: "shutdownGraceSeconds",
     schema: int(0, 86400),
@@ -173,10 +180,11 @@ export const VARIABLES = {
   },
   LOG_FORMAT: {
     key: "logFormat",
-    schema: oneOf(["json", "pretty"]),
-    default: "json",
+    schema: oneOf(["auto", "json", "pretty"]),
+    default: "auto",
     group: "logs",
-    description: "json: one object per line; pretty: for people at a terminal.",
+    description:
+      "auto: pretty when the log goes to a terminal, json otherwise; json: one object per line; pretty: one readable line per entry.",
   },
   ALERT_WEBHOOK_URL: {
     key: "alertWebhookUrl",
@@ -251,10 +259,7 @@ export type Config = {
 };
 
 /** Flags that override or add to the environment. */
-export interface ConfigFlags {
-  interval?: string;
-  jobs?: string[];
-}
+export type ConfigFlags = { interval?: string; jobs?: string[] };
 
 /**
  * Parse the environment and the flags into a Config.

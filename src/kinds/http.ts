@@ -64,7 +64,11 @@ const READ_BYTES = PREVIEW_CHARS * 4;
  * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
  * timeout and at shutdown.
  */
-export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): JobHandler {
+export function httpHandler(
+  spec: HttpSpec,
+  secrets: readonly string[] = [],
+  egress?: (url: URL) => Promise<void>,
+): JobHandler {
   const headers = { ...spec.headers };
   let body: string | undefined;
   if (typeof spec.body === "string") body = spec.body;
@@ -97,6 +101,7 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
         spec.url,
         { method: spec.method, headers: sent, body, signal },
         spec.follow_redirects,
+        egress,
       );
       text = await readPreview(answer.response);
     } catch (error) {
