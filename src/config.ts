@@ -183,8 +183,7 @@ export const VARIABLES = {
     schema: oneOf(["auto", "json", "pretty"]),
     default: "auto",
     group: "logs",
-    description:
-      "auto: pretty when the log goes to a terminal, json otherwise; json: one object per line; pretty: one readable line per entry.",
+    description: "auto: pretty on a terminal, else json; json: one object per line; pretty: readable lines.",
   },
   ALERT_WEBHOOK_URL: {
     key: "alertWebhookUrl",
