@@ -58,7 +58,10 @@ export class Dispatcher {
    */
   async settleMissed(): Promise<void> {
     if (!this.needs.mayFire()) return;
-    const { registry, store } = this.needs;
+    const { registry, store, executor } = this.needs;
+    // Outcomes written during an outage's end come first: a finished run whose row still read
+    // `running` would make its job's catch-up claim a `skipped` overlap.
+    await executor.flushOutcomes();
     const released = await store.takeReleased(registry.names());
     const fires = releasedFires(released, registry, Date.now());
     if (this.#missed.size > 0) fires.push(...this.#missed.drain(Date.now(), (name) => registry.has(name)));
@@ -75,7 +78,6 @@ export class Dispatcher {
       const started = performance.now();
       await executor.fireSlots(fires);
       claimLead.observe(performance.now() - started, fires.length);
-      for (const fire of fires) this.#missed.noteSettled(fire);
     } catch (error) {
       log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
       for (const fire of fires) this.#missed.remember(fire.job, fire.instant);

@@ -6,7 +6,7 @@ import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
-import { recordOutcome } from "./outcome.js";
+import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
 import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
 
@@ -52,6 +52,7 @@ export class Executor {
   private readonly claiming = new Set<Promise<StartedRun[]>>();
   private readonly gate = new StartGate((runs) => this.startDue(runs));
   private readonly retries: Retries;
+  private readonly outcomes: OutcomeWriter;
 
   constructor(
     private readonly store: Store,
@@ -60,6 +61,7 @@ export class Executor {
     private readonly events: RunEventBus,
   ) {
     this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
+    this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
   }
 
   /**
@@ -148,6 +150,16 @@ export class Executor {
     };
   }
 
+  /**
+   * Write the outcomes of finished runs still waiting for the database, now. Their rows read
+   * `running` until then, and a claim's overlap check would skip a slot for them. Throws when
+   * some could not be written.
+   */
+  async flushOutcomes(): Promise<void> {
+    const left = await this.outcomes.flush();
+    if (left > 0) throw new Error(`${left} finished run(s) still waiting to record their outcome`);
+  }
+
   isRunning(jobName: string): boolean {
     return this.runningCount(jobName) > 0;
   }
@@ -192,7 +204,7 @@ export class Executor {
     const { job, runId } = info;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
-      const failures = await recordOutcome(this.store, this.log, () => this.stopping, runId, job, outcome);
+      const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
