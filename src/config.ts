@@ -100,8 +100,7 @@ export const VARIABLES = {
     schema: text(),
     default: "127.0.0.1",
     group: "http",
-    description:
-      "Address the sidecar listens on. The default is this host only; containers set 0.0.0.0 (the image does).",
+    description: "Address the sidecar listens on; the default is this machine only (the image sets 0.0.0.0).",
   },
   HTTP_PORT: {
     key: "httpPort",
@@ -115,12 +114,10 @@ export const VARIABLES = {
     schema: int(1, 100000),
     default: "256",
     group: "http",
-    description:
-      "Open connections the sidecar accepts at once; past it a new connection is closed at once (logged), and the open ones are still served.",
+    description: "Connections open at once; past it a new one is closed unanswered (logged).",
   },
   ADMIN_BASIC_USERNAME: {
     key: "adminUsername",
-    // Basic Auth splits user and password at the first ':': such a user could never log in.
     schema: text()
       .refine((user) => !user.includes(":"), "must not contain ':' (Basic Auth ends the user name there)")
       .describe("text without ':'"),
@@ -154,8 +151,7 @@ export const VARIABLES = {
     schema: oneOf(["development", "test", "staging", "production"]),
     default: "development",
     group: "http",
-    description:
-      "production: protected endpoints answer 503 while their credentials are unset, even on loopback (unless ADMIN_AUTH=none).",
+    description: "production: unset credentials answer 503, even on loopback (unless ADMIN_AUTH=none).",
   },
   SCHEDULER_API_ALLOWED_HOSTS: {
     key: "schedulerApiAllowedHosts",
