@@ -37,7 +37,12 @@ function logDatabase(daemon: Daemon): void {
 }
 
 async function runOnce(daemon: Daemon, names: string[], params: Record<string, string>): Promise<number> {
+  // Ctrl-C reaches the runner alone (the embedded server has a session of its own): stop gracefully,
+  // once connected, so the stop closes the database the connect opened.
+  const connecting = daemon.connect();
+  void stopOnSignal(daemon, connecting);
   try {
+    await connecting;
     const outcomes = await daemon.runOnce(names, params);
     const failed = outcomes.filter((outcome) => outcome.status !== "succeeded");
     daemon.log.info(
@@ -52,10 +57,14 @@ async function runOnce(daemon: Daemon, names: string[], params: Record<string, s
   }
 }
 
-/** Graceful on the first SIGTERM/SIGINT, immediate on the second. */
-async function serve(daemon: Daemon): Promise<number> {
+/**
+ * Graceful on the first SIGTERM/SIGINT, immediate on the second. A signal while `starting` waits
+ * for it to end first, so the stop closes what the start opened (the embedded server included).
+ * Resolves once stopped.
+ */
+function stopOnSignal(daemon: Daemon, starting: Promise<unknown>): Promise<void> {
   let signals = 0;
-  const stopped = new Promise<void>((resolve) => {
+  return new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
@@ -66,15 +75,25 @@ async function serve(daemon: Daemon): Promise<number> {
         { signal, grace_seconds: daemon.config.shutdownGraceSeconds },
         "stopping: waiting for running jobs",
       );
-      daemon.stop().then(resolve, resolve);
+      starting
+        .catch(() => {})
+        .then(() => daemon.stop())
+        .then(resolve, resolve);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+}
+
+async function serve(daemon: Daemon): Promise<number> {
   // Listen first: a busy port is a configuration error before anything starts, and /livez
   // answers while the database is still being reached.
-  await startSidecar(daemon);
-  await daemon.start();
+  const starting = (async () => {
+    await startSidecar(daemon);
+    await daemon.start();
+  })();
+  const stopped = stopOnSignal(daemon, starting);
+  await starting;
   await stopped;
   return EXIT.ok;
 }

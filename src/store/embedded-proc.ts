@@ -64,18 +64,22 @@ export interface PidFile {
   port: number;
   socketDir: string;
   listen: string;
+  /** starting, ready, stopping or standby (PostgreSQL 10+). */
+  status: string;
   ready: boolean;
 }
 
 export function readPidFile(dataDir: string): PidFile | undefined {
   try {
     const lines = readFileSync(resolve(dataDir, "postmaster.pid"), "utf8").split("\n");
+    const status = (lines[7] ?? "").trim();
     return {
       pid: Number(lines[0]),
       port: Number(lines[3]),
       socketDir: (lines[4] ?? "").split(",")[0]!.trim(),
       listen: (lines[5] ?? "").trim(),
-      ready: (lines[7] ?? "").trim() === "ready",
+      status,
+      ready: status === "ready",
     };
   } catch {
     return undefined;

@@ -14,7 +14,7 @@ import {
 import { dirname, resolve } from "node:path";
 import type { Binaries } from "./embedded-binaries.js";
 import { cannotStart, isRoot } from "./embedded-paths.js";
-import { alive, isPostmasterOf, readPidFile } from "./embedded-proc.js";
+import { type PidFile, alive, isPostmasterOf, readPidFile } from "./embedded-proc.js";
 
 /** The account the server runs as: as root, `postgres` (PostgreSQL refuses root); else ourselves. */
 export interface ServerUser {
@@ -185,7 +185,7 @@ export async function startServer(
       child.kill("SIGQUIT");
       throw cannotStart("postgres was not ready within 60 s", `see ${logFile}`);
     }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+    await sleep(25);
   }
 }
 
@@ -195,9 +195,11 @@ function tail(file: string): string {
 
 /**
  * Stop the server of `dataDir` if one runs: a fast shutdown (SIGINT: sessions are ended, a
- * checkpoint is written), then an immediate one (SIGQUIT) if it has not ended within 10 s.
+ * checkpoint is written). With `wait`, until it has ended, with an immediate shutdown (SIGQUIT) if
+ * that takes over 10 s; without, it finishes on its own (its checkpoint's fsyncs take a good part
+ * of a second on a slow disk), and the next start waits for it (settledServer).
  */
-export async function stopServer(dataDir: string): Promise<void> {
+export async function stopServer(dataDir: string, wait = true): Promise<void> {
   const pid = readPidFile(dataDir)?.pid;
   if (pid === undefined || !isPostmasterOf(pid, dataDir)) return;
   for (const [signal, waitMs] of [
@@ -209,9 +211,32 @@ export async function stopServer(dataDir: string): Promise<void> {
     } catch {
       return;
     }
+    if (!wait) return;
     const deadline = Date.now() + waitMs;
-    while (alive(pid) && Date.now() < deadline)
-      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    while (alive(pid) && Date.now() < deadline) await sleep(20);
     if (!alive(pid)) return;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolveWait) => setTimeout(resolveWait, ms));
+
+/**
+ * This data directory's server once it is ready, or undefined when none runs (a stale pid file is
+ * left for the caller). A server still starting (another process is starting it) is waited for; one
+ * shutting down (the last process stopped it) too, until it is gone.
+ */
+export async function settledServer(dataDir: string): Promise<PidFile | undefined> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const found = readPidFile(dataDir);
+    if (!found || !isPostmasterOf(found.pid, dataDir)) return undefined;
+    if (found.ready) return found;
+    if (Date.now() > deadline) {
+      throw cannotStart(
+        `its server (pid ${found.pid}) has been ${found.status || "starting"} for 60 s`,
+        "see .runner/postgres.log",
+      );
+    }
+    await sleep(25);
   }
 }

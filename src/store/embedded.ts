@@ -18,7 +18,7 @@ import {
   readPidFile,
   removeStalePidFile,
 } from "./embedded-proc.js";
-import { initCluster, serverUser, startServer, stopServer } from "./embedded-server.js";
+import { initCluster, serverUser, settledServer, startServer, stopServer } from "./embedded-server.js";
 import { createPool } from "./pool.js";
 
 /**
@@ -39,8 +39,11 @@ export interface EmbeddedDatabase {
   dataDir: string;
   /** What happened worth telling (a stale pid file removed, an orphan server adopted). */
   notes: string[];
-  /** Stops the server if this process started or adopted it, or if whoever did is gone. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server if this process started or adopted it, or if whoever did is gone; by default
+   * until it has ended, with `wait: false` only asks it to (it finishes its checkpoint on its own).
+   */
+  stop(options?: { wait?: boolean }): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -79,10 +82,11 @@ export async function startEmbedded(
   const paths = embeddedPaths(directory, options.port);
   const notes: string[] = [];
   const user = serverUser();
-  const found = readPidFile(paths.dataDir);
+  const stale = readPidFile(paths.dataDir);
+  const found = await settledServer(paths.dataDir);
   let owning = true;
   let url: string;
-  if (found && isPostmasterOf(found.pid, paths.dataDir)) {
+  if (found) {
     const socket = found.socketDir && !(options.tcp && found.listen) ? found.socketDir : undefined;
     url = urlFor(readPassword(paths.passwordFile) ?? OLD_PASSWORD, found.port, socket);
     owning = !ownerAlive(paths.ownerFile);
@@ -93,7 +97,7 @@ export async function startEmbedded(
   } else {
     if (removeStalePidFile(paths.dataDir)) {
       notes.push(
-        `removed a stale postmaster.pid naming pid ${found?.pid}, which is not this data directory's server`,
+        `removed a stale postmaster.pid naming pid ${stale?.pid}, which is not this data directory's server`,
       );
     }
     url = await startFresh(paths, user, options, log);
@@ -114,12 +118,12 @@ export async function startEmbedded(
     url,
     dataDir: paths.dataDir,
     notes,
-    stop: async () => {
+    stop: async ({ wait = true } = {}) => {
       process.removeListener("exit", atExit);
       // Joined while its owner runs: the owner stops it. Owner gone since: it is an orphan, ours.
       if (!owning && ownerAlive(paths.ownerFile)) return;
-      await stopServer(paths.dataDir);
       rmSync(paths.ownerFile, { force: true });
+      await stopServer(paths.dataDir, wait);
     },
   };
 }

@@ -24,7 +24,7 @@ export async function openDatabase(
   options: { migrate?: boolean; max?: number } = {},
 ): Promise<OpenDatabase> {
   let url = config.databaseUrl;
-  let stopEmbedded = async () => {};
+  let stopEmbedded = async (_options?: { wait?: boolean }) => {};
   if (!url) {
     const embedded = await startEmbedded(".runner", (line) =>
       log.debug({ postgres: line }, "embedded postgres"),
@@ -35,8 +35,9 @@ export async function openDatabase(
     });
     url = embedded.url;
     stopEmbedded = embedded.stop;
+    // Each is something that went wrong before (a runner killed, a reboot, an old cluster): warn.
     for (const note of embedded.notes)
-      log.info({ data_dir: embedded.dataDir }, "embedded PostgreSQL: %s", note);
+      log.warn({ data_dir: embedded.dataDir }, "embedded PostgreSQL: %s", note);
     log.info(
       { database: describeUrl(url), data_dir: embedded.dataDir },
       "using the embedded PostgreSQL (set DATABASE_URL to use your own server)",
@@ -59,8 +60,9 @@ export async function openDatabase(
   });
   const close = async () => {
     // Queries still going get 2 s; then the embedded server, if this process is the one to stop it.
+    // Its shutdown checkpoint is not waited for: the next start waits for it if need be.
     await sql.end({ timeout: 2 });
-    await stopEmbedded();
+    await stopEmbedded({ wait: false });
   };
   let applied: string[] = [];
   if (options.migrate !== false) {
