@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { arch, platform, tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { cannotStart, isRoot, rootOwnedDir } from "./embedded-paths.js";
@@ -42,11 +51,10 @@ export async function locateBinaries(): Promise<Binaries> {
 }
 
 function reachableCopy(native: string): string {
-  const built = statSync(resolve(native, "bin", "postgres"));
-  const key = createHash("sha1")
-    .update(`${native}\n${built.size}\n${built.mtimeMs}`)
-    .digest("hex")
-    .slice(0, 12);
+  // Named after what the programs are, not where: every clone of one version shares one copy.
+  const hash = createHash("sha1");
+  for (const program of ["postgres", "initdb"]) hash.update(readFileSync(resolve(native, "bin", program)));
+  const key = hash.digest("hex").slice(0, 12);
   const target = resolve(tmpdir(), `runner-pg-${key}`);
   if (!existsSync(target)) {
     // Copied aside and renamed into place: a copy that exists is complete, whoever made it.
