@@ -71,7 +71,7 @@ export const VARIABLES = {
     schema: bool,
     default: "false",
     group: "health",
-    description: "true: /readyz enforces a fresh heartbeat even when JOBS_ENABLED=false.",
+    description: "true: /readyz needs a fresh jobs-runner row (another replica's) when JOBS_ENABLED=false.",
   },
   JOB_HEARTBEAT_TTL_SECONDS: {
     key: "heartbeatTtlSeconds",

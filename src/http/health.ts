@@ -55,19 +55,19 @@ export function databaseProbe(sql: () => Sql | undefined, timeoutMs = 1500) {
 }
 
 /**
- * GET /readyz: 503 while starting or stopping, while the database is unreachable, or when this
- * replica's heartbeat is older than JOB_HEARTBEAT_TTL_SECONDS and JOBS_ENABLED or
- * JOB_HEARTBEAT_REQUIRED asks for it. The jobs check is listed either way, with `enforced`.
+ * GET /readyz: 503 while starting or stopping, while the database is unreachable, or when the jobs
+ * heartbeat is stale and JOBS_ENABLED or JOB_HEARTBEAT_REQUIRED asks for it. The jobs check is
+ * listed either way, with `enforced`. A replica that runs jobs reports its own heartbeat; one with
+ * JOBS_ENABLED=false and JOB_HEARTBEAT_REQUIRED=true (an API container) reads the shared
+ * `jobs-runner` row, which only replicas running jobs write, and names the runner that wrote it.
  */
 export async function readyz({
   liveness,
   config,
   probe,
-}: Pick<SidecarParts, "liveness" | "config" | "probe">): Promise<Reply> {
-  const beat = liveness.lastHeartbeatAt;
-  const age = beat ? Math.round((Date.now() - beat.getTime()) / 100) / 10 : null;
-  const enforced = config.jobsEnabled || config.heartbeatRequired;
-  const fresh = age !== null && age <= config.heartbeatTtlSeconds;
+  store,
+}: Pick<SidecarParts, "liveness" | "config" | "probe" | "store">): Promise<Reply> {
+  const database = await probe();
   const checks: Check[] = [
     {
       name: "runner",
@@ -75,16 +75,58 @@ export async function readyz({
       state: liveness.state,
       up: liveness.isUp(),
     },
-    {
-      name: "jobs",
-      status: fresh ? "ok" : "fail",
-      age_seconds: age,
-      runner_id: config.runnerId,
-      threshold_seconds: config.heartbeatTtlSeconds,
-      enforced,
-    },
-    await probe(),
+    !config.jobsEnabled && config.heartbeatRequired
+      ? await sharedHeartbeat(store, config, database)
+      : ownHeartbeat(liveness, config),
+    database,
   ];
-  const failing = checks.filter((check) => check.status === "fail" && !(check.name === "jobs" && !enforced));
+  const failing = checks.filter((check) => check.status === "fail" && check.enforced !== false);
   return json(failing.length === 0 ? 200 : 503, { status: failing.length === 0 ? "ok" : "fail", checks });
+}
+
+/** This replica's own loop heartbeat; enforced when it runs jobs. */
+function ownHeartbeat(liveness: Liveness, config: SidecarParts["config"]): Check {
+  const beat = liveness.lastHeartbeatAt;
+  const age = beat ? Math.round((Date.now() - beat.getTime()) / 100) / 10 : null;
+  const fresh = age !== null && age <= config.heartbeatTtlSeconds;
+  return {
+    name: "jobs",
+    status: fresh ? "ok" : "fail",
+    age_seconds: age,
+    runner_id: config.runnerId,
+    threshold_seconds: config.heartbeatTtlSeconds,
+    enforced: config.jobsEnabled || config.heartbeatRequired,
+  };
+}
+
+/** The freshest `jobs-runner` heartbeat of any replica running jobs, aged by the database's clock. */
+async function sharedHeartbeat(
+  store: SidecarParts["store"],
+  config: SidecarParts["config"],
+  database: Check,
+): Promise<Check> {
+  const ttl = config.heartbeatTtlSeconds;
+  const check = { name: "jobs", threshold_seconds: ttl, enforced: true, source: "jobs-runner" };
+  const fail = (error: string, runner: string | null = null, age: number | null = null): Check => ({
+    ...check,
+    status: "fail",
+    age_seconds: age,
+    runner_id: runner,
+    error,
+  });
+  if (database.status !== "ok") return fail("database unavailable");
+  try {
+    const row = await withDeadline(store().runnerHeartbeat(), 1500);
+    if (!row) return fail("no replica running jobs has written the jobs-runner heartbeat");
+    const age = Math.round(row.age_seconds * 10) / 10;
+    if (age > ttl)
+      return fail(
+        `jobs-runner heartbeat from ${row.runner_id} is ${age} s old (threshold ${ttl} s)`,
+        row.runner_id,
+        age,
+      );
+    return { ...check, status: "ok", age_seconds: age, runner_id: row.runner_id };
+  } catch (error) {
+    return fail(errorMessage(error));
+  }
 }

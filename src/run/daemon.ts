@@ -174,6 +174,7 @@ export class Daemon {
       liveness: this.liveness,
       registry: this.registry,
       triggersWanted: () => this.config.jobsEnabled && this.state === "running",
+      runsJobs: this.config.jobsEnabled,
       settleMissed: () => dispatcher.settleMissed(),
     });
     const publish = await publishJobs({ store, registry: this.registry, config: this.config, log: this.log });

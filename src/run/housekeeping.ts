@@ -16,6 +16,8 @@ export interface HousekeepingNeeds {
   registry: Registry;
   /** False while not running or when JOBS_ENABLED=false: triggers stay for another replica. */
   triggersWanted: () => boolean;
+  /** JOBS_ENABLED: only a replica that runs jobs writes the shared `jobs-runner` heartbeat. */
+  runsJobs: boolean;
   settleMissed: () => Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
     {
       name: "heartbeat",
       run: async () => {
-        await store.heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION });
+        await store.heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION }, needs.runsJobs);
         liveness.heartbeatWritten();
       },
     },

@@ -20,8 +20,12 @@ export { RUNNER_ROW };
 export class JobStore {
   constructor(private readonly scope: StoreScope) {}
 
-  /** The loop's own heartbeat and this replica's liveness, in one round trip. */
-  async heartbeat(info: { hostname: string; pid: number; version: string }): Promise<void> {
+  /**
+   * This replica's liveness (job_runners) and, when it runs jobs, the shared `jobs-runner` row, in
+   * one round trip. A replica with JOBS_ENABLED=false must not write `jobs-runner`: the runbook's
+   * gate reads that row to know whether some replica is running jobs.
+   */
+  async heartbeat(info: { hostname: string; pid: number; version: string }, runsJobs = true): Promise<void> {
     const { sql, runnerId } = this.scope;
     await sql`
       with runner as (
@@ -30,8 +34,17 @@ export class JobStore {
         on conflict (runner_id) do update set hostname = excluded.hostname, pid = excluded.pid,
           version = excluded.version, last_seen = now(), stopped_at = null
       )
-      insert into job_heartbeats (name, runner_id, last_heartbeat) values (${RUNNER_ROW}, ${runnerId}, now())
+      insert into job_heartbeats (name, runner_id, last_heartbeat)
+      select ${RUNNER_ROW}, ${runnerId}, now() where ${runsJobs}
       on conflict (name) do update set runner_id = excluded.runner_id, last_heartbeat = now()`;
+  }
+
+  /** The shared `jobs-runner` row: who wrote it last, and its age by the database's own clock. */
+  async runnerHeartbeat(): Promise<{ runner_id: string; age_seconds: number } | undefined> {
+    const [row] = await this.scope.sql<{ runner_id: string; age_seconds: number }[]>`
+      select runner_id, extract(epoch from now() - last_heartbeat)::float8 as age_seconds
+      from job_heartbeats where name = ${RUNNER_ROW}`;
+    return row;
   }
 
   async markRunnerStopped(): Promise<void> {

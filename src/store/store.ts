@@ -117,8 +117,11 @@ export class Store {
   }
 
   // job_heartbeats, job_state, job_runners (src/store/jobs.ts)
-  heartbeat(info: { hostname: string; pid: number; version: string }) {
-    return this.jobs.heartbeat(info);
+  heartbeat(info: { hostname: string; pid: number; version: string }, runsJobs?: boolean) {
+    return this.jobs.heartbeat(info, runsJobs);
+  }
+  runnerHeartbeat() {
+    return this.jobs.runnerHeartbeat();
   }
   markRunnerStopped() {
     return this.jobs.markRunnerStopped();
