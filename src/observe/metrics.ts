@@ -4,6 +4,7 @@ import type { Registry as JobRegistry } from "../jobs/registry.js";
 import type { RunEventBus } from "../run/events.js";
 import type { Liveness } from "../run/liveness.js";
 import type { StateCache } from "./state-cache.js";
+import { OverdueClock } from "../schedule/overdue.js";
 import { RUNNER_ROW } from "../store/store.js";
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
@@ -62,6 +63,7 @@ export function createMetrics({
   collectDefaultMetrics({ register: registry });
   removeNonCounterTotals(registry);
   const now = () => Date.now() / 1000;
+  const overdue = new OverdueClock();
 
   new Gauge({
     name: "job_runner_up",
@@ -106,8 +108,11 @@ export function createMetrics({
     {
       name: "job_heartbeat_age_seconds",
       help: "Seconds since the heartbeat of the loop (job_name=jobs-runner, this replica's own) or of each job's last run",
-      extra: (): [string, number][] =>
-        liveness.lastHeartbeatAt ? [[RUNNER_ROW, now() - liveness.lastHeartbeatAt.getTime() / 1000]] : [],
+      extra: (): [string, number][] => {
+        // On the monotonic clock: a wall-clock step must not read as a stale heartbeat.
+        const age = liveness.heartbeatAgeSeconds();
+        return age === undefined ? [] : [[RUNNER_ROW, age]];
+      },
       value: (job: string) => {
         const beat = cache.get(job)?.lastHeartbeat;
         return beat ? now() - beat.getTime() / 1000 : undefined;
@@ -132,6 +137,14 @@ export function createMetrics({
       value: (job: string) => {
         const next = nextRunAt(job);
         return next ? next.getTime() / 1000 : undefined;
+      },
+    },
+    {
+      name: "job_overdue_seconds",
+      help: "Seconds the job's latest slot past its grace (misfireGraceSeconds + timeout) has gone without a success; 0 on track",
+      value: (job: string) => {
+        const found = jobs.get(job);
+        return found ? overdue.overdue(found, cache.get(job), Date.now()).overdueSeconds : undefined;
       },
     },
     {

@@ -5,6 +5,8 @@ export interface CachedJobState {
   lastHeartbeat: Date | null;
   lastSuccessAt: Date | null;
   consecutiveFailures: number;
+  /** job_state.first_seen_at: where overdue counts from for a job that never succeeded. */
+  firstSeenAt: Date | null;
 }
 
 /**
@@ -31,11 +33,12 @@ export class StateCache {
     for (const row of await store.status()) this.apply(row);
   }
 
-  apply(row: HeartbeatRow): void {
+  apply(row: HeartbeatRow & { first_seen_at?: Date | null }): void {
     this.jobs.set(row.name, {
       lastHeartbeat: row.last_heartbeat,
       lastSuccessAt: row.last_success_at,
       consecutiveFailures: row.consecutive_failures,
+      firstSeenAt: row.first_seen_at ?? null,
     });
   }
 
@@ -46,7 +49,7 @@ export class StateCache {
   private ensure(name: string): CachedJobState {
     let state = this.jobs.get(name);
     if (!state) {
-      state = { lastHeartbeat: null, lastSuccessAt: null, consecutiveFailures: 0 };
+      state = { lastHeartbeat: null, lastSuccessAt: null, consecutiveFailures: 0, firstSeenAt: null };
       this.jobs.set(name, state);
     }
     return state;

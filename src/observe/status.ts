@@ -1,5 +1,6 @@
 import type { Registry } from "../jobs/registry.js";
 import { nextInstant } from "../schedule/cron.js";
+import { OverdueClock } from "../schedule/overdue.js";
 import { RUNNER_ROW, type Store } from "../store/store.js";
 import { iso } from "../util/iso.js";
 import { type JobView, jobView } from "./job-view.js";
@@ -21,6 +22,10 @@ export type JobStatus = Partial<JobView> & {
   running: number;
   /** The newest running run's latest ctx.progress, or null. */
   progress: { done: number; total: number | null } | null;
+  /** The newest slot whose grace has passed (schedule/overdue.ts); null without a schedule here. */
+  expected_last_run_at: string | null;
+  /** Seconds that slot has gone without a success past its grace; 0 on track, null as above. */
+  overdue_seconds: number | null;
 };
 
 /**
@@ -34,10 +39,18 @@ export async function jobStatus(
 ): Promise<JobStatus[]> {
   const rows = await store.status();
   const now = new Date();
+  const clock = new OverdueClock();
   return rows.map((row) => {
     const job = row.name === RUNNER_ROW ? undefined : registry.get(row.name);
     const next = job && (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now, job.dst));
     const view = job ? jobView(job, next) : undefined;
+    const late =
+      job &&
+      clock.overdue(
+        job,
+        { lastSuccessAt: row.last_success_at, firstSeenAt: row.first_seen_at },
+        now.getTime(),
+      );
     return {
       ...view,
       name: row.name,
@@ -51,6 +64,8 @@ export async function jobStatus(
       paused: row.paused,
       running: row.running,
       progress: row.progress,
+      expected_last_run_at: iso(late?.expectedLastRunAt),
+      overdue_seconds: late ? Math.floor(late.overdueSeconds) : null,
     };
   });
 }

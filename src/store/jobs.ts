@@ -79,12 +79,17 @@ export class JobStore {
 
   /** Heartbeat rows, with pause state, the number of runs going on now and the newest one's progress. */
   async status(): Promise<
-    (HeartbeatRow & { paused: boolean; running: number; progress: RunProgress | null })[]
+    (HeartbeatRow & {
+      paused: boolean;
+      first_seen_at: Date | null;
+      running: number;
+      progress: RunProgress | null;
+    })[]
   > {
     const { sql } = this.scope;
     return sql`
       select h.name, h.runner_id, h.last_heartbeat, h.last_success_at, h.consecutive_failures, h.last_error, h.last_error_at,
-        coalesce(s.paused, false) as paused,
+        coalesce(s.paused, false) as paused, s.first_seen_at,
         (select count(*)::int from job_runs r where r.job_name = h.name and r.status = 'running') as running,
         (select ${progressJson(sql, "r")} from job_runs r
           where r.job_name = h.name and r.status = 'running' and r.progress_done is not null

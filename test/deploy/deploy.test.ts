@@ -117,7 +117,7 @@ describe("deployment artifacts match the contract", () => {
 
   it("the Grafana dashboard and the alert rules use only contract metrics and the job_name label", () => {
     const contract =
-      /^(job_runner_up|job_heartbeat_age_seconds|job_runs_total|job_run_duration_seconds_bucket|job_schedule_delay_seconds_bucket|job_consecutive_failures|job_last_success_timestamp_seconds|job_next_run_timestamp_seconds|job_running|runner_notification_failures_total|up)$/;
+      /^(job_runner_up|job_heartbeat_age_seconds|job_runs_total|job_run_duration_seconds_bucket|job_schedule_delay_seconds_bucket|job_consecutive_failures|job_last_success_timestamp_seconds|job_next_run_timestamp_seconds|job_running|job_overdue_seconds|runner_notification_failures_total|up)$/;
     const dashboard = JSON.parse(read("deploy/grafana/runner.json"));
     const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) =>
       p.targets.map((t) => t.expr),

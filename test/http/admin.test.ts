@@ -93,6 +93,8 @@ describe("admin API", () => {
         "running",
         "progress",
         "runner_id",
+        "expected_last_run_at",
+        "overdue_seconds",
         // The job's view, as GET /api/v1/scheduler/jobs and `runner jobs --json` show it.
         "schedule",
         "timezone",
@@ -118,6 +120,9 @@ describe("admin API", () => {
       paused: false,
       running: 0,
       last_success_at: null,
+      // First seen just now: no slot of it has passed its grace yet.
+      expected_last_run_at: expect.stringMatching(/T07:00:00.000Z$/),
+      overdue_seconds: 0,
     });
     expect(failing.next_run_at).toMatch(/T07:00:00.000Z$/);
     expect(jobs.find((j) => j.name === "report")).toMatchObject({

@@ -125,6 +125,7 @@ describe("/metrics", () => {
       job_last_success_timestamp_seconds: "gauge",
       job_next_run_timestamp_seconds: "gauge",
       job_running: "gauge",
+      job_overdue_seconds: "gauge",
       runner_notification_failures_total: "counter",
     };
     for (const [name, type] of Object.entries(types)) expect(text).toContain(`# TYPE ${name} ${type}\n`);
@@ -139,10 +140,27 @@ describe("/metrics", () => {
     for (const name of runner.registry.names()) {
       expect(sample(text, `job_consecutive_failures{job_name="${name}"}`), name).toBeDefined();
       expect(sample(text, `job_running{job_name="${name}"}`), name).toBeDefined();
+      expect(sample(text, `job_overdue_seconds{job_name="${name}"}`), name).toBeDefined();
       expect(sample(text, `job_next_run_timestamp_seconds{job_name="${name}"}`), name).toBeGreaterThanOrEqual(
         Math.floor(scrapedAt / 1000),
       );
     }
+  });
+
+  it("job_overdue_seconds: 0 on track, and since the grace of the first slot owed when a job has not succeeded", async () => {
+    // "idle" (@yearly, grace 1 h + 1 h timeout) has never succeeded; first seen just now it owes nothing.
+    expect(sample(await scrape(), 'job_overdue_seconds{job_name="idle"}')).toBe(0);
+    // Seen first in mid-2025: it owed 2026-01-01T00:00Z, due by 02:00Z.
+    await db.sql`update job_state set first_seen_at = '2025-06-01T00:00:00Z' where job_name = 'idle'`;
+    await runner.loop!.tick();
+    const since = Date.parse("2026-01-01T02:00:00Z") / 1000;
+    const before = Date.now() / 1000;
+    const overdue = sample(await scrape(), 'job_overdue_seconds{job_name="idle"}')!;
+    expect(overdue).toBeGreaterThanOrEqual(before - since);
+    expect(overdue).toBeLessThanOrEqual(Date.now() / 1000 - since);
+    // A success of the owed slot puts it back on track.
+    await (await runner.triggerJob("idle")).done;
+    expect(sample(await scrape(), 'job_overdue_seconds{job_name="idle"}')).toBe(0);
   });
 
   it("says job_runner_up 0 while the loop's ticks fail, and 1 once they succeed again", async () => {
