@@ -86,8 +86,8 @@ export async function readyz({
 
 /** This replica's own loop heartbeat; enforced when it runs jobs. */
 function ownHeartbeat(liveness: Liveness, config: SidecarParts["config"]): Check {
-  const beat = liveness.lastHeartbeatAt;
-  const age = beat ? Math.round((Date.now() - beat.getTime()) / 100) / 10 : null;
+  const seconds = liveness.heartbeatAgeSeconds();
+  const age = seconds === undefined ? null : Math.round(seconds * 10) / 10;
   const fresh = age !== null && age <= config.heartbeatTtlSeconds;
   return {
     name: "jobs",

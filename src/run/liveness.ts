@@ -10,6 +10,8 @@ export class Liveness {
   #state: RunnerState = "new";
   #loop: Loop | undefined;
   #lastHeartbeatAt: Date | undefined;
+  /** performance.now() of the last heartbeat: its age must not jump with the wall clock. */
+  #lastHeartbeatMono: number | undefined;
 
   get state(): RunnerState {
     return this.#state;
@@ -34,6 +36,15 @@ export class Liveness {
 
   heartbeatWritten(at = new Date()): void {
     this.#lastHeartbeatAt = at;
+    this.#lastHeartbeatMono = performance.now();
+  }
+
+  /**
+   * Seconds since this replica last wrote its heartbeat, on the monotonic clock (what /readyz
+   * and job_heartbeat_age_seconds report), or undefined before the first one.
+   */
+  heartbeatAgeSeconds(now = performance.now()): number | undefined {
+    return this.#lastHeartbeatMono === undefined ? undefined : (now - this.#lastHeartbeatMono) / 1000;
   }
 
   /** Running, but no loop tick has completed for too long (/livez answers 503). */

@@ -23,7 +23,9 @@ export class Loop {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<TickResult> | undefined;
   private stopped = true;
-  private startedAt = Date.now();
+  /** performance.now() at start and at the last completed tick: a wall-clock step is not a stall. */
+  private startedAt = performance.now();
+  private lastTickAt: number | undefined;
   lastTick: TickResult | undefined;
 
   constructor(
@@ -36,7 +38,7 @@ export class Loop {
   /** Starts ticking; the first tick runs at once. */
   start(): void {
     this.stopped = false;
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     void this.tickAndRearm();
   }
 
@@ -57,9 +59,12 @@ export class Loop {
       this.log.warn("loop tick still running at shutdown; not waiting for it");
   }
 
-  /** The loop is stalled when no tick has completed for two intervals. */
-  isStalled(now = Date.now()): boolean {
-    const last = this.lastTick?.at.getTime() ?? this.startedAt;
+  /**
+   * The loop is stalled when no tick has completed for two intervals (+5 s), measured on the
+   * monotonic clock: NTP or a resumed VM stepping the wall clock forward is not a stall.
+   */
+  isStalled(now = performance.now()): boolean {
+    const last = this.lastTickAt ?? this.startedAt;
     return now - last > 2 * this.intervalMs + 5000;
   }
 
@@ -111,6 +116,7 @@ export class Loop {
         failures.map((f) => `${f.step}: ${f.error}`).join("; "),
       );
     this.lastTick = result;
+    this.lastTickAt = performance.now();
     try {
       this.onTick(result);
     } catch (error) {
