@@ -4,6 +4,9 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- Build stage: compile TypeScript with the dev dependencies -----------------------------------
 FROM ${NODE_IMAGE} AS build
+# Behind a TLS-inspecting proxy, npm needs its CA: mount the file into the build and name it here
+# (deploy/image-test.sh does). The image keeps neither its content nor the variable.
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -19,6 +22,7 @@ ENV NODE_ENV=production \
     RUNNER_ENV=production \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=9464
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Without DATABASE_URL runner starts an embedded PostgreSQL under ./.runner/, so that directory is
