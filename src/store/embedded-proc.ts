@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { cannotStart } from "./embedded-paths.js";
 
 /**
  * What the embedded server's files say about processes, and whether to believe them: a pid in
@@ -113,12 +114,44 @@ export function claimOwnership(ownerFile: string): void {
   });
 }
 
-/** Whether the owner file names this process. */
-export function ownedByMe(ownerFile: string): boolean {
+/** Whether a lock file names a process that is gone (empty: just created, its holder is writing it). */
+function heldByTheGone(lockFile: string): boolean {
   try {
-    const owner = JSON.parse(readFileSync(ownerFile, "utf8")) as { pid: number; start: string };
-    return owner.pid === process.pid && owner.start === startToken(process.pid);
+    return readFileSync(lockFile, "utf8") !== "" && !ownerAlive(lockFile);
   } catch {
-    return false;
+    return false; // removed meanwhile: try again
+  }
+}
+
+/**
+ * Run `fn` holding `.runner/start.lock`, so two processes starting at once (the daemon's first
+ * start runs initdb for seconds; `runner status` in another terminal meanwhile) never initialise or
+ * start the same cluster twice: the second waits, then finds the server and joins it. A lock whose
+ * holder is gone is taken over.
+ */
+export async function withStartLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, JSON.stringify({ pid: process.pid, start: startToken(process.pid) }), {
+        flag: "wx",
+        mode: 0o600,
+      });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    if (heldByTheGone(lockFile)) rmSync(lockFile, { force: true });
+    else if (Date.now() > deadline) {
+      throw cannotStart(
+        `another process has been starting it for 2 minutes (${lockFile})`,
+        "remove that file if none is",
+      );
+    } else await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockFile, { force: true });
   }
 }

@@ -69,6 +69,7 @@ export async function initCluster(
   user: ServerUser,
   logFile: string,
 ): Promise<void> {
+  const created = !existsSync(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (user.uid !== undefined) chownSync(dataDir, user.uid, user.gid!);
   // The password reaches initdb in a file only the server's account can read, removed at once.
@@ -87,7 +88,8 @@ export async function initCluster(
     const { code, output } = await runToEnd(binaries.initdb, args, { ...user, env: bareEnv(), cwd: "/" });
     writeFileSync(logFile, output, { flag: "a", mode: 0o600 });
     if (code !== 0) {
-      rmSync(dataDir, { recursive: true, force: true });
+      // What initdb left behind, so the next start can try again; never a directory it did not make.
+      if (created) rmSync(dataDir, { recursive: true, force: true });
       throw cannotStart(`initdb failed: ${lastLine(output)}`, `see ${logFile}`);
     }
   } finally {

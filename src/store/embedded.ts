@@ -17,6 +17,7 @@ import {
   ownerAlive,
   readPidFile,
   removeStalePidFile,
+  withStartLock,
 } from "./embedded-proc.js";
 import { initCluster, serverUser, settledServer, startServer, stopServer } from "./embedded-server.js";
 import { createPool } from "./pool.js";
@@ -80,6 +81,14 @@ export async function startEmbedded(
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedDatabase> {
   const paths = embeddedPaths(directory, options.port);
+  return withStartLock(resolve(paths.dir, "start.lock"), () => startLocked(paths, log, options));
+}
+
+async function startLocked(
+  paths: EmbeddedPaths,
+  log: (line: string) => void,
+  options: EmbeddedOptions,
+): Promise<EmbeddedDatabase> {
   const notes: string[] = [];
   const user = serverUser();
   const stale = readPidFile(paths.dataDir);

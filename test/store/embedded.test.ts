@@ -83,6 +83,25 @@ describe("the embedded PostgreSQL", () => {
     }
   }, 90_000);
 
+  it("two starts at once on a new project make one cluster: the second waits and joins it", async () => {
+    const dir = project();
+    const [first, second] = await Promise.all([startEmbedded(dir), startEmbedded(dir)]);
+    try {
+      expect(second.url).toBe(first.url);
+      for (const server of [first, second]) {
+        const sql = createPool(server.url, "public", 1);
+        const [row] = await sql`select 1 as one`;
+        await sql.end();
+        expect(row).toEqual({ one: 1 });
+      }
+      expect(existsSync(join(dir, "start.lock"))).toBe(false);
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
+    expect(existsSync(join(first.dataDir, "postmaster.pid"))).toBe(false);
+  }, 90_000);
+
   it("starts despite a stale postmaster.pid naming a live process that is not PostgreSQL (pid reuse)", async () => {
     const dir = project();
     const first = await startEmbedded(dir);
