@@ -33,6 +33,7 @@ export const graceMs = (job: Job) => job.misfireGraceSeconds * 1000 + job.timeou
  */
 export class OverdueClock {
   private readonly expected = new Map<string, { at: number | null; from: number; until: number }>();
+  private readonly first = new Map<string, Date | null>();
 
   /** The newest slot whose grace has passed at `now`, or null. */
   expectedLastRun(job: Job, now: number): Date | null {
@@ -55,6 +56,16 @@ export class OverdueClock {
     return entry.at === null ? null : new Date(entry.at);
   }
 
+  /** The first slot after `base`; remembered per job, as it changes only with a new success. */
+  private firstAfter(job: Job, base: Date): Date | null {
+    const key = `${job.name}\u0000${job.schedule}\u0000${job.timezone}\u0000${job.dst.repeated}/${job.dst.skipped}\u0000${base.getTime()}`;
+    if (this.first.has(key)) return this.first.get(key)!;
+    const at = nextInstant(job.schedule, job.timezone, base, job.dst);
+    if (this.first.size >= 20_000) this.first.clear();
+    this.first.set(key, at);
+    return at;
+  }
+
   overdue(job: Job, state: OverdueState | undefined, now: number): Overdue {
     const expected = this.expectedLastRun(job, now);
     if (!expected) return { expectedLastRunAt: null, overdueSeconds: 0 };
@@ -63,7 +74,9 @@ export class OverdueClock {
     // The first slot after the last success (or after the job was first seen): slots before a job
     // existed are not owed. While that slot's grace has not passed, the job is on track.
     const base = success ?? state?.firstSeenAt ?? null;
-    const firstMissed = base ? nextInstant(job.schedule, job.timezone, base, job.dst) : expected;
+    // Seen first after the expected slot: nothing owed yet, and no need to compute the next slot.
+    if (base && base >= expected) return { expectedLastRunAt: expected, overdueSeconds: 0 };
+    const firstMissed = base ? this.firstAfter(job, base) : expected;
     if (!firstMissed || firstMissed > expected) return { expectedLastRunAt: expected, overdueSeconds: 0 };
     const since = firstMissed.getTime() + graceMs(job);
     return { expectedLastRunAt: expected, overdueSeconds: Math.max(0, (now - since) / 1000) };
