@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
-import { type EgressPolicy, egressCheck, egressProblem } from "../kinds/egress.js";
+import { type EgressPolicy, egressFor, egressProblem } from "../kinds/egress.js";
 import { parseHttpJobDefinition } from "./jobs-file.js";
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
@@ -18,7 +18,7 @@ export function parseApiDefinition(input: unknown, egress: EgressPolicy): { job?
   if (JSON.stringify(input ?? null).includes("${")) {
     return { problems: ["${NAME} environment references are only allowed in jobs files"] };
   }
-  const parsed = parseHttpJobDefinition(input, {}, egressCheck(egress));
+  const parsed = parseHttpJobDefinition(input, {}, egressFor(egress));
   if (!parsed.job) return parsed;
   // Only a valid job has a URL worth checking; every request is checked again after DNS.
   const url = new URL((input as { http: { url: string } }).http.url);

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { ConfigError, errorMessage } from "../errors.js";
+import type { Egress } from "../kinds/egress.js";
 import { parseDeclarativeJob, type Problem } from "../kinds/index.js";
 import type { Job } from "../types.js";
 import { jsonProblem } from "./strict-json.js";
@@ -115,7 +116,7 @@ export async function loadJobsFile(path: string, env: NodeJS.ProcessEnv): Promis
 export function parseHttpJobDefinition(
   input: unknown,
   env: NodeJS.ProcessEnv,
-  egress?: (url: URL) => Promise<void>,
+  egress?: Egress,
 ): { job?: Job; problems: string[] } {
   if (input && typeof input === "object" && ("command" in input || "sql" in input)) {
     return { problems: ["only http jobs can be registered over HTTP"] };

@@ -1,5 +1,5 @@
-import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { type Fetcher, pinnedFetch } from "./pinned-fetch.js";
 
 /**
  * Where jobs registered over HTTP may send requests (SCHEDULER_API_ALLOWED_HOSTS). Whoever can
@@ -85,28 +85,33 @@ export function egressProblem(policy: EgressPolicy, url: URL): string | undefine
   return undefined;
 }
 
+/** What the http kind needs to call out for a job registered over HTTP (see egressFor). */
+export interface Egress {
+  /** Before every request, the first and each redirect hop: the host must be listed. */
+  check: (url: URL) => Promise<void>;
+  /** Makes the requests; the addresses connected to are checked in its DNS lookup. */
+  fetch: Fetcher;
+}
+
 /**
- * The check of every request of a job registered over HTTP, the first one and each redirect hop:
- * the host must be listed, and every address it resolves to must be public unless the host is
- * listed exactly. A refusal names the host and the address, never anything about ports.
+ * The egress of jobs registered over HTTP: every request's host must be listed (checked before
+ * each hop), and every address it connects to must be public unless the host is listed exactly
+ * (checked in the connection's own DNS lookup, so no second resolution can differ). A refusal
+ * names the host and the address, never anything about ports. Undefined: nothing to check (the
+ * list is unset outside production).
  */
-export function egressCheck(policy: EgressPolicy): ((url: URL) => Promise<void>) | undefined {
+export function egressFor(policy: EgressPolicy): Egress | undefined {
   if (policy.allowedHosts === undefined && !policy.production) return undefined;
-  return async (url) => {
-    const problem = egressProblem(policy, url);
-    if (problem) throw new Error(`refused: ${problem}`);
-    const host = bare(url.hostname);
-    if (listed(policy, host) === "exact") return;
-    let addresses: { address: string }[];
-    try {
-      addresses = isIP(host) !== 0 ? [{ address: host }] : await lookup(host, { all: true, verbatim: true });
-    } catch {
-      throw new Error(`refused: cannot resolve ${host}`);
-    }
-    const special = addresses.find(({ address }) => isSpecial(address));
-    if (special)
-      throw new Error(
-        `refused: ${host} resolves to ${special.address}, a loopback, private, link-local or metadata address; list ${host} exactly in SCHEDULER_API_ALLOWED_HOSTS to allow it`,
-      );
+  const refuse = (name: string, address: string) => {
+    const host = bare(name);
+    if (listed(policy, host) === "exact" || !isSpecial(address)) return undefined;
+    return `refused: ${host} resolves to ${address}, a loopback, private, link-local or metadata address; list ${host} exactly in SCHEDULER_API_ALLOWED_HOSTS to allow it`;
+  };
+  return {
+    check: async (url) => {
+      const problem = egressProblem(policy, url);
+      if (problem) throw new Error(`refused: ${problem}`);
+    },
+    fetch: pinnedFetch(refuse),
   };
 }

@@ -4,6 +4,7 @@ import { errorMessage } from "../errors.js";
 import type { JobContext, JobHandler } from "../types.js";
 import { durationField } from "./fields.js";
 import { scrubbing } from "./interpolate.js";
+import type { Egress } from "./egress.js";
 import { type Answer, fetchFollowing } from "./redirects.js";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -64,11 +65,7 @@ const READ_BYTES = PREVIEW_CHARS * 4;
  * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
  * timeout and at shutdown.
  */
-export function httpHandler(
-  spec: HttpSpec,
-  secrets: readonly string[] = [],
-  egress?: (url: URL) => Promise<void>,
-): JobHandler {
+export function httpHandler(spec: HttpSpec, secrets: readonly string[] = [], egress?: Egress): JobHandler {
   const headers = { ...spec.headers };
   let body: string | undefined;
   if (typeof spec.body === "string") body = spec.body;
@@ -101,7 +98,8 @@ export function httpHandler(
         spec.url,
         { method: spec.method, headers: sent, body, signal },
         spec.follow_redirects,
-        egress,
+        egress?.check,
+        egress?.fetch,
       );
       text = await readPreview(answer.response);
     } catch (error) {

@@ -4,6 +4,7 @@ import { registerSecret } from "../observe/log.js";
 import { scheduleProblem } from "../schedule/cron.js";
 import type { Job, JobHandler } from "../types.js";
 import { commandHandler, commandSpec } from "./command.js";
+import type { Egress } from "./egress.js";
 import { httpHandler, httpSpec } from "./http.js";
 import { scrub } from "../util/secrets.js";
 import { type Binding, type Interpolated, interpolate } from "./interpolate.js";
@@ -59,7 +60,7 @@ export function parseDeclarativeJob(
   env: NodeJS.ProcessEnv,
   source: string,
   /** Checks every request of an http job (jobs registered over HTTP: kinds/egress.ts). */
-  egress?: (url: URL) => Promise<void>,
+  egress?: Egress,
 ): { job?: Job; problems: Problem[] } {
   if (!input || typeof input !== "object" || Array.isArray(input)) {
     return {
@@ -118,7 +119,7 @@ function build(
   spec: unknown,
   timeoutMs: number,
   resolved: Interpolated<unknown>,
-  egress: ((url: URL) => Promise<void>) | undefined,
+  egress: Egress | undefined,
 ): JobHandler {
   const { secrets, shellEnv, sqlParams } = resolved;
   if (kind === "http") return httpHandler(spec as z.output<typeof httpSpec>, secrets, egress);

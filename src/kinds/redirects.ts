@@ -1,3 +1,5 @@
+import { type Fetcher, plainFetch } from "./pinned-fetch.js";
+
 /**
  * Redirects of an `http` job, followed by hand so that every hop is decided here: whether to
  * follow at all, whether the job's headers go along, and (for jobs registered over HTTP) whether
@@ -26,13 +28,15 @@ export interface Answer {
 /**
  * Fetch `url`, following redirects as `follow` allows. The job's headers (credentials, API keys,
  * `${NAME}` values) are sent only to the job's own origin: a hop to another origin, when allowed
- * at all, carries none of them. `check` runs before every request, the first one included.
+ * at all, carries none of them. `check` runs before every request, the first one included;
+ * `fetcher` makes each request (pinned-fetch.ts for jobs registered over HTTP).
  */
 export async function fetchFollowing(
   url: string,
   request: Request,
   follow: FollowRedirects,
   check: (url: URL) => Promise<void> = async () => {},
+  fetcher: Fetcher = plainFetch,
 ): Promise<Answer> {
   const origin = new URL(url).origin;
   let current = new URL(url);
@@ -40,12 +44,11 @@ export async function fetchFollowing(
   for (let hop = 0; ; hop++) {
     await check(current);
     const sameOrigin = current.origin === origin;
-    const response = await fetch(current, {
+    const response = await fetcher(current, {
       method,
       headers: sameOrigin ? request.headers : {},
       body,
       signal: request.signal,
-      redirect: "manual",
     });
     const location = response.headers.get("location");
     if (!REDIRECTS.has(response.status) || location === null) return { response };

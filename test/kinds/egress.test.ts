@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 import { parseApiDefinition } from "../../src/jobs/definitions.js";
-import { type EgressPolicy, egressCheck, egressProblem } from "../../src/kinds/egress.js";
+import { type EgressPolicy, egressFor, egressProblem } from "../../src/kinds/egress.js";
 import { context } from "../helpers/context.js";
 import { testDatabase } from "../helpers/db.js";
 import { basic, sidecarRunner } from "../helpers/http.js";
@@ -16,6 +16,13 @@ const asked: string[] = [];
 const service = createServer((req, res) => {
   asked.push(req.url ?? "");
   if (req.url === "/to-localhost") res.writeHead(302, { location: `http://localhost:${port}/secret` }).end();
+  else if (req.url === "/echo") {
+    let body = "";
+    req.on("data", (chunk) => {
+      body += chunk;
+    });
+    req.on("end", () => res.writeHead(201).end(`${req.method} ${req.headers["x-api-key"]} ${body}`));
+  } else if (req.url === "/empty") res.writeHead(204).end();
   else res.writeHead(200).end("internal data");
 });
 let port = 0;
@@ -80,7 +87,7 @@ describe("what jobs registered over HTTP may call (SCHEDULER_API_ALLOWED_HOSTS)"
     expect(egressProblem(policy(undefined), new URL("http://127.0.0.1/"))).toBeUndefined();
   });
 
-  it("checks the address after DNS: a name under a listed suffix that resolves to loopback is refused", async () => {
+  it("checks the address in the connection's own DNS lookup: a name under a listed suffix that resolves to loopback is refused", async () => {
     const asking = asked.length;
     const { error } = await runRegistered([".localhost"], `http://localhost:${port}/secret`);
     expect(error).toMatch(
@@ -89,9 +96,9 @@ describe("what jobs registered over HTTP may call (SCHEDULER_API_ALLOWED_HOSTS)"
       ),
     );
     expect(asked.length).toBe(asking);
-    await expect(egressCheck(policy([".localhost"]))!(new URL("http://[::ffff:127.0.0.1]/"))).rejects.toThrow(
-      "refused: host ::ffff:7f00:1 is not in SCHEDULER_API_ALLOWED_HOSTS",
-    );
+    await expect(
+      egressFor(policy([".localhost"]))!.check(new URL("http://[::ffff:127.0.0.1]/")),
+    ).rejects.toThrow("refused: host ::ffff:7f00:1 is not in SCHEDULER_API_ALLOWED_HOSTS");
   });
 
   it("allows loopback only when listed exactly, the decimal form included", async () => {
@@ -99,7 +106,25 @@ describe("what jobs registered over HTTP may call (SCHEDULER_API_ALLOWED_HOSTS)"
       result: { status: 200, body: "internal data" },
       error: undefined,
     });
-    await expect(egressCheck(policy(["localhost"]))!(new URL("http://localhost/"))).resolves.toBeUndefined();
+    // A name listed exactly may resolve to loopback: the connection's own lookup lets it through.
+    expect(await runRegistered(["localhost"], `http://localhost:${port}/ok`)).toEqual({
+      result: { status: 200, body: "internal data" },
+      error: undefined,
+    });
+  });
+
+  it("sends through the pinned connection what fetch would: method, headers, body; an empty answer", async () => {
+    expect(
+      await runRegistered(["127.0.0.1"], `http://127.0.0.1:${port}/echo`, {
+        method: "POST",
+        headers: { "x-api-key": "key-1" },
+        body: { scan: true },
+      }),
+    ).toEqual({ result: { status: 201, body: 'POST key-1 {"scan":true}' }, error: undefined });
+    expect(await runRegistered(["localhost"], `http://localhost:${port}/empty`)).toEqual({
+      result: { status: 204, body: "" },
+      error: undefined,
+    });
   });
 
   it("checks every redirect hop: a hop to a host that is not listed is refused before it is called", async () => {
