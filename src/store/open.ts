@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Sql } from "postgres";
 import type { Config } from "../config.js";
 import { DatabaseUnreachableError, errorMessage } from "../errors.js";
+import { registerSecret, urlSecrets } from "../util/secrets.js";
 import { cannotStart } from "./embedded-paths.js";
 import { connect, describeUrl, refusal } from "./pool.js";
 import { startEmbedded } from "./embedded.js";
@@ -35,6 +36,8 @@ export async function openDatabase(
     });
     url = embedded.url;
     stopEmbedded = embedded.stop;
+    // Its password is scrubbed like DATABASE_URL's, wherever it might travel.
+    for (const secret of urlSecrets(url, false)) registerSecret(secret);
     // Each is something that went wrong before (a runner killed, a reboot, an old cluster): warn.
     for (const note of embedded.notes)
       log.warn({ data_dir: embedded.dataDir }, "embedded PostgreSQL: %s", note);
