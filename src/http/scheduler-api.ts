@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { API_SOURCE, egressPolicy, parseApiDefinition } from "../jobs/definitions.js";
+import { DefinitionLimitError } from "../store/store.js";
 import type { SidecarParts } from "./parts.js";
 import { HttpError, json, type Reply, readJson } from "./respond.js";
 
@@ -42,7 +43,14 @@ export async function registerJob(
   if (!parsed.job) throw new HttpError(400, parsed.problems.join("; "));
   const { name } = parsed.job;
   if (registry.has(name)) throw new HttpError(409, `job "${name}" already exists`);
-  if (!(await store().saveDefinition(name, body))) throw new HttpError(409, `job "${name}" already exists`);
+  const saved = await store()
+    .saveDefinition(name, body)
+    .catch((error: unknown) => {
+      // Too large (413) or too many (409): the limits keep every replica's loop cheap.
+      if (error instanceof DefinitionLimitError) throw new HttpError(error.status, error.message);
+      throw error;
+    });
+  if (!saved) throw new HttpError(409, `job "${name}" already exists`);
   await syncDefinitions();
   const view = listJobs().find((job) => job.name === name);
   return json(201, { job: view ?? { name } });

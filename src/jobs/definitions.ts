@@ -55,19 +55,41 @@ export function syncDefinitions({
   log,
   egress,
 }: DefinitionSyncNeeds): () => Promise<void> {
+  /** Per name, the version (created_at) loaded here, or found invalid: neither is read again. */
   const loaded = new Map<string, number>();
+  const invalid = new Map<string, number>();
+  const drop = (name: string) => {
+    if (registry.get(name)?.source === API_SOURCE) cancelJob(name);
+    loaded.delete(name);
+  };
   return async () => {
-    for (const row of await store().definitions()) {
+    const db = store();
+    // Every loop reads the versions only; the JSON only of definitions new or changed since.
+    const versions = await db.definitionVersions();
+    const live = new Set<string>();
+    const changed: string[] = [];
+    let anyDeleted = false;
+    for (const row of versions) {
       const version = row.created_at.getTime();
       const current = registry.get(row.name);
       if (row.deleted_at) {
-        if (current?.source === API_SOURCE) cancelJob(row.name);
-        loaded.delete(row.name);
+        anyDeleted = true;
+        if (current?.source === API_SOURCE || loaded.has(row.name)) drop(row.name);
         continue;
       }
+      live.add(row.name);
       if (current && (current.source !== API_SOURCE || loaded.get(row.name) === version)) continue;
+      if (invalid.get(row.name) !== version) changed.push(row.name);
+    }
+    // Purged before this replica saw it deleted (its loop failed for as long): drop it too.
+    for (const name of [...loaded.keys()]) if (!live.has(name)) drop(name);
+    if (anyDeleted) await db.purgeDeletedDefinitions();
+    for (const row of await db.definitionsByName(changed)) {
+      const version = row.created_at.getTime();
+      const current = registry.get(row.name);
       const parsed = parseApiDefinition(row.definition, egress);
       if (!parsed.job) {
+        invalid.set(row.name, version);
         log.warn(
           { job_name: row.name, problems: parsed.problems },
           "stored job definition is invalid; skipped",
@@ -80,6 +102,7 @@ export function syncDefinitions({
         loaded.set(row.name, version);
         log.info({ job_name: row.name, schedule: parsed.job.schedule }, "job registered over HTTP loaded");
       } catch (error) {
+        invalid.set(row.name, version);
         log.warn(
           { job_name: row.name },
           "could not load a job registered over HTTP: %s",

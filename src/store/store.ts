@@ -15,7 +15,13 @@ import { type NewTrigger, TriggerStore } from "./triggers.js";
  */
 
 export type { CatalogEntry, PublishedJob } from "./catalog.js";
-export type { DefinitionRow } from "./definitions.js";
+export {
+  DefinitionLimitError,
+  type DefinitionRow,
+  type DefinitionVersion,
+  MAX_DEFINITION_BYTES,
+  MAX_DEFINITIONS,
+} from "./definitions.js";
 export type { StoreScope } from "./fragments.js";
 export { type HeartbeatRow, RUNNER_ROW } from "./jobs.js";
 export {
@@ -145,5 +151,14 @@ export class Store {
   }
   definitions() {
     return this.definitionStore.definitions();
+  }
+  definitionVersions() {
+    return this.definitionStore.definitionVersions();
+  }
+  definitionsByName(names: string[]) {
+    return this.definitionStore.definitionsByName(names);
+  }
+  purgeDeletedDefinitions() {
+    return this.definitionStore.purgeDeletedDefinitions();
   }
 }
