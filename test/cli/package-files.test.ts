@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,5 +35,12 @@ describe("package.json, package-lock.json and README agree", () => {
       (name) => !README.includes(name) && !README.includes(`${name.replace(/\/.*$/, "")}/<platform>`),
     );
     expect(unexplained).toEqual([]);
+  });
+
+  it("git ignores .env, where README suggests keeping secrets, and tracks .env.example", () => {
+    expect(README).toContain("--env-file=.env");
+    const ignored = (path: string) => spawnSync("git", ["check-ignore", "-q", path], { cwd: ROOT }).status;
+    expect(ignored(".env")).toBe(0);
+    expect(ignored(".env.example")).toBe(1);
   });
 });
