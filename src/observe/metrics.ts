@@ -62,7 +62,6 @@ export function createMetrics({
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   removeNonCounterTotals(registry);
-  const now = () => Date.now() / 1000;
   const overdue = new OverdueClock();
 
   new Gauge({
@@ -113,10 +112,8 @@ export function createMetrics({
         const age = liveness.heartbeatAgeSeconds();
         return age === undefined ? [] : [[RUNNER_ROW, age]];
       },
-      value: (job: string) => {
-        const beat = cache.get(job)?.lastHeartbeat;
-        return beat ? now() - beat.getTime() / 1000 : undefined;
-      },
+      // Aged by the database's clock, then the monotonic one (see StateCache.heartbeatAgeSeconds).
+      value: (job: string) => cache.heartbeatAgeSeconds(job),
     },
     {
       name: "job_consecutive_failures",

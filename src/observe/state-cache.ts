@@ -16,11 +16,17 @@ export interface CachedJobState {
  */
 export class StateCache {
   private readonly jobs = new Map<string, CachedJobState>();
+  /**
+   * Per job, its last heartbeat as a performance.now() instant: aged by the database's clock at
+   * each refresh, then on the monotonic one. A step of this host's wall clock does not age it.
+   */
+  private readonly beats = new Map<string, number>();
 
   constructor(events: RunEventBus) {
     events.on("finished", (run) => {
       const state = this.ensure(run.job.name);
       state.lastHeartbeat = new Date();
+      this.beats.set(run.job.name, performance.now());
       if (run.outcome.status === "succeeded") state.lastSuccessAt = state.lastHeartbeat;
       if (run.failures) state.consecutiveFailures = run.failures.current;
     });
@@ -31,6 +37,9 @@ export class StateCache {
 
   async refresh(store: Store): Promise<void> {
     for (const row of await store.status()) this.apply(row);
+    const ages = await store.heartbeatAges();
+    const at = performance.now();
+    for (const { name, age_seconds } of ages) this.beats.set(name, at - age_seconds * 1000);
   }
 
   apply(row: HeartbeatRow & { first_seen_at?: Date | null }): void {
@@ -40,6 +49,12 @@ export class StateCache {
       consecutiveFailures: row.consecutive_failures,
       firstSeenAt: row.first_seen_at ?? null,
     });
+  }
+
+  /** Seconds since the job's last heartbeat (job_heartbeat_age_seconds), or undefined. */
+  heartbeatAgeSeconds(name: string, now = performance.now()): number | undefined {
+    const beat = this.beats.get(name);
+    return beat === undefined ? undefined : Math.max(0, now - beat) / 1000;
   }
 
   get(name: string): CachedJobState | undefined {

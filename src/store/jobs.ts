@@ -39,6 +39,12 @@ export class JobStore {
       on conflict (name) do update set runner_id = excluded.runner_id, last_heartbeat = now()`;
   }
 
+  /** Every heartbeat row's age by the database's own clock (not this host's, which may step). */
+  async heartbeatAges(): Promise<{ name: string; age_seconds: number }[]> {
+    return this.scope.sql`
+      select name, extract(epoch from now() - last_heartbeat)::float8 as age_seconds from job_heartbeats`;
+  }
+
   /** The shared `jobs-runner` row: who wrote it last, and its age by the database's own clock. */
   async runnerHeartbeat(): Promise<{ runner_id: string; age_seconds: number } | undefined> {
     const [row] = await this.scope.sql<{ runner_id: string; age_seconds: number }[]>`

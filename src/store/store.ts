@@ -129,6 +129,9 @@ export class Store {
   runnerHeartbeat() {
     return this.jobs.runnerHeartbeat();
   }
+  heartbeatAges() {
+    return this.jobs.heartbeatAges();
+  }
   markRunnerStopped() {
     return this.jobs.markRunnerStopped();
   }

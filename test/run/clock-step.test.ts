@@ -23,6 +23,7 @@ describe("a wall-clock step forward", () => {
     // A 60 s loop: no tick comes between the step and the probes.
     const made = await sidecarRunner(db.sql, { JOB_LOOP_INTERVAL_SECONDS: "60" });
     runner = made.runner;
+    runner.registerJob({ name: "yearly", schedule: "@yearly", run: () => {} });
     await runner.start();
     await waitFor(async () => (await made.request("/readyz")).status === 200);
 
@@ -38,6 +39,9 @@ describe("a wall-clock step forward", () => {
     expect(jobs.age_seconds).toBeLessThan(5);
     const age = Number(/^job_heartbeat_age_seconds\{job_name="jobs-runner"\} (\S+)$/m.exec(metrics)?.[1]);
     expect(age).toBeLessThan(5);
+    // A job's heartbeat (its row, written at registration) is aged by the database's clock.
+    const jobAge = Number(/^job_heartbeat_age_seconds\{job_name="yearly"\} (\S+)$/m.exec(metrics)?.[1]);
+    expect(jobAge).toBeLessThan(5);
     expect(metrics).toMatch(/^job_runner_up 1$/m);
   });
 });
