@@ -5,7 +5,7 @@ import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
-import { recordOutcome } from "./outcome.js";
+import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
 import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
 
@@ -48,6 +48,7 @@ export class Executor {
   private stopping = false;
   private readonly gate = new StartGate((runs) => this.startDue(runs));
   private readonly retries: Retries;
+  private readonly outcomes: OutcomeWriter;
 
   constructor(
     private readonly store: Store,
@@ -56,6 +57,7 @@ export class Executor {
     private readonly events: RunEventBus,
   ) {
     this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
+    this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
   }
 
   /**
@@ -170,7 +172,7 @@ export class Executor {
     const { job, runId } = info;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
-      const failures = await recordOutcome(this.store, this.log, () => this.stopping, runId, job, outcome);
+      const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();

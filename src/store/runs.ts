@@ -104,39 +104,6 @@ export class RunStore {
     return row!.id;
   }
 
-  /**
-   * Record an outcome and update the job's heartbeat row in one statement. A row the reaper
-   * already marked abandoned still gets its real outcome: the run did finish.
-   * Returns the job's consecutive failures after this run and before it (alerts fire on the
-   * crossing, so exactly one replica sends each), or undefined when nothing was updated.
-   */
-  async finishRun(id: string, jobName: string, outcome: RunOutcome): Promise<FailureCount | undefined> {
-    const { sql, runnerId } = this.scope;
-    const failed = FAILURE_STATUSES.includes(outcome.status);
-    const succeeded = outcome.status === "succeeded";
-    const result = outcome.result === undefined ? null : sql.json(outcome.result as never);
-    const rows = await sql<{ consecutive_failures: number; previous_failures: number | null }[]>`
-      with run as (
-        update job_runs set status = ${outcome.status}, finished_at = now(), duration_ms = ${Math.round(outcome.durationMs)},
-          error = ${outcome.error ?? null}, result = ${result}, lease_until = null
-        where id = ${id} and status in ('running', 'abandoned')
-        returning job_name
-      )
-      insert into job_heartbeats as h (name, runner_id, last_heartbeat, last_success_at, consecutive_failures, last_error, last_error_at)
-      select ${jobName}, ${runnerId}, now(), ${succeeded ? sql`now()` : null}, ${failed ? 1 : 0},
-        ${failed ? (outcome.error ?? outcome.status) : null}, ${failed ? sql`now()` : null}
-      from run
-      on conflict (name) do update set runner_id = excluded.runner_id, last_heartbeat = now(),
-        last_success_at = coalesce(excluded.last_success_at, h.last_success_at),
-        consecutive_failures = case when ${succeeded} then 0 when ${failed} then h.consecutive_failures + 1 else h.consecutive_failures end,
-        last_error = case when ${succeeded} then null when ${failed} then excluded.last_error else h.last_error end,
-        last_error_at = case when ${succeeded} then null when ${failed} then excluded.last_error_at else h.last_error_at end
-      -- A subquery in RETURNING reads the statement's snapshot: the value before this update.
-      returning consecutive_failures, (select o.consecutive_failures from job_heartbeats o where o.name = ${jobName}) as previous_failures`;
-    const row = rows[0];
-    return row && { current: row.consecutive_failures, previous: row.previous_failures ?? 0 };
-  }
-
   async renewLeases(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const { sql, leaseSeconds } = this.scope;

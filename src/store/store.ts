@@ -3,6 +3,7 @@ import type { RunOutcome } from "../types.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
+import { type FinishedRun, OutcomeStore } from "./outcomes.js";
 import { type NewRun, RunStore, type SlotClaim } from "./runs.js";
 import { type NewTrigger, TriggerStore } from "./triggers.js";
 
@@ -24,6 +25,7 @@ export {
   type RunRow,
   type SlotClaim,
 } from "./runs.js";
+export type { FinishedRun } from "./outcomes.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
 export class Store {
@@ -31,6 +33,7 @@ export class Store {
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
   private readonly definitionStore: DefinitionStore;
+  private readonly outcomes: OutcomeStore;
 
   constructor(
     readonly sql: Sql,
@@ -42,6 +45,7 @@ export class Store {
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
     this.definitionStore = new DefinitionStore(scope);
+    this.outcomes = new OutcomeStore(scope);
   }
 
   // job_runs (src/store/runs.ts)
@@ -51,8 +55,12 @@ export class Store {
   insertRun(run: NewRun) {
     return this.runs.insertRun(run);
   }
+  /** Record outcomes that finished together in one statement (src/store/outcomes.ts). */
+  finishRuns(runs: readonly FinishedRun[]) {
+    return this.outcomes.finishRuns(runs);
+  }
   finishRun(id: string, jobName: string, outcome: RunOutcome) {
-    return this.runs.finishRun(id, jobName, outcome);
+    return this.outcomes.finishRuns([{ id, jobName, outcome }]).then(([failures]) => failures);
   }
   renewLeases(ids: string[]) {
     return this.runs.renewLeases(ids);

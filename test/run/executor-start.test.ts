@@ -17,10 +17,11 @@ function fakeStore(order: string[]): Store {
         scheduled_for: c.scheduledFor,
         status: "running" as const,
       })),
-    finishRun: async (runId: string) => {
-      order.push(`finish ${runId}`);
-      return { current: 0, previous: 0 };
-    },
+    finishRuns: async (runs: { id: string }[]) =>
+      runs.map((run) => {
+        order.push(`finish ${run.id}`);
+        return { current: 0, previous: 0 };
+      }),
     markInterrupted: async (ids: string[]) => {
       order.push(`interrupt ${ids.join(",")}`);
     },
