@@ -135,6 +135,14 @@ export const VARIABLES = {
     group: "http",
     description: "production: protected endpoints answer 503 while their credentials are unset.",
   },
+  MAX_CONCURRENT_RUNS: {
+    key: "maxConcurrentRuns",
+    schema: int(1, 1_000_000),
+    default: "20000",
+    group: "loop",
+    description:
+      "Handlers this replica runs at once; slots beyond it are left to other replicas, and recorded skipped (missed: at capacity) when none had room.",
+  },
   SHUTDOWN_GRACE_SECONDS: {
     key: "shutdownGraceSeconds",
     schema: int(0, 86400),

@@ -139,7 +139,10 @@ export class Daemon {
       sql = this.#database.sql;
     }
     const store = new Store(sql, this.config.runnerId, leaseSeconds(this.config));
-    const executor = new Executor(store, sql, this.log, this.events);
+    const executor = new Executor(store, sql, this.log, this.events, {
+      maxConcurrentRuns: this.config.maxConcurrentRuns,
+      runnerId: this.config.runnerId,
+    });
     const dispatcher = new Dispatcher({
       executor,
       registry: this.registry,

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { FailureCount } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
+import type { MissReason } from "./admission.js";
 
 /**
  * Run events flow one way: the executor publishes, metrics, logs and alerts subscribe and never
@@ -20,6 +21,8 @@ export interface RunEvents {
   /** `failures` is undefined when the outcome could not be written (database away at shutdown). */
   finished: [RunInfo & { outcome: RunOutcome; failures: FailureCount | undefined }];
   skipped: [{ runId: string | null; job: Job; scheduledFor: Date | null; reason: string }];
+  /** Slots nobody ran: the database could not keep up (overloaded), or no replica had room. */
+  missed: [{ reason: MissReason; slots: number }];
   abandoned: [{ runId: string; jobName: string; runnerId: string; consecutiveFailures: number }];
   progress: [RunInfo & { done: number; total: number | undefined }];
 }

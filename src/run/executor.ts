@@ -1,10 +1,13 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
+import { errorMessage } from "../errors.js";
+import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
 import type { Store } from "../store/store.js";
 import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
+import { AT_CAPACITY, MAX_CLAIMS_IN_FLIGHT, replicaOrder } from "./admission.js";
 import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
 import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
@@ -37,6 +40,12 @@ export interface StartedRun {
   done: Promise<RunOutcome>;
 }
 
+/** What bounds this replica's work (MAX_CONCURRENT_RUNS) and orders its claims. */
+export interface ExecutorLimits {
+  maxConcurrentRuns: number;
+  runnerId: string;
+}
+
 /**
  * Claims slots, runs handlers with their timeout, records outcomes (outcome.ts), retries
  * (retries.ts), and publishes run events. Slots claimed ahead wait in the StartGate until their
@@ -50,11 +59,18 @@ export class Executor {
   private readonly retries: Retries;
   private readonly outcomes: OutcomeWriter;
 
+  /** Handlers called and not yet settled: what MAX_CONCURRENT_RUNS bounds. */
+  private handlersRunning = 0;
+  private claimsInFlight = 0;
+  /** Slots left to other replicas, checked once their instant has passed (see settleLeftovers). */
+  private readonly leftoverTimers = new Set<NodeJS.Timeout>();
+
   constructor(
     private readonly store: Store,
     private readonly sql: Sql,
     private readonly log: Logger,
     private readonly events: RunEventBus,
+    private readonly limits: ExecutorLimits = { maxConcurrentRuns: Number.POSITIVE_INFINITY, runnerId: "" },
   ) {
     this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
     this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
@@ -66,14 +82,63 @@ export class Executor {
    */
   async fireSlots(fires: SlotFire[]): Promise<StartedRun[]> {
     if (fires.length === 0 || this.stopping) return [];
-    const claimed = await this.store.claimSlots(
-      fires.map((f) => ({
-        jobName: f.job.name,
-        scheduledFor: f.instant,
-        trigger: f.trigger,
-        skipOverlap: f.job.overlap === "skip",
-      })),
+    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT) {
+      // The database is not keeping up: more claims would only queue behind the ones in flight.
+      this.events.emit("missed", { reason: "overloaded", slots: fires.length });
+      return [];
+    }
+    const room = () => this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size;
+    if (room() >= fires.length) return this.claim(fires);
+    // Room for some only: try them in this replica's order, leave the rest to other replicas.
+    const candidates = replicaOrder(fires, this.limits.runnerId);
+    const started: StartedRun[] = [];
+    for (let pass = 0; pass < 3 && candidates.length > 0 && room() > 0; pass++)
+      started.push(...(await this.claim(candidates.splice(0, room()))));
+    if (candidates.length > 0) this.settleLeftovers(candidates);
+    return started;
+  }
+
+  /**
+   * Slots this replica had no room for: once their instant is past the on-time tolerance, any that
+   * no replica claimed are recorded skipped ("missed: at capacity"), once across replicas.
+   */
+  private settleLeftovers(fires: SlotFire[]): void {
+    const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
+    const timer = setTimeout(
+      () => {
+        this.leftoverTimers.delete(timer);
+        this.store
+          .recordMissed(
+            fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
+            AT_CAPACITY,
+          )
+          .then((slots) => this.events.emit("missed", { reason: "at capacity", slots }))
+          .catch((error) =>
+            this.log.warn("could not record slots missed at capacity: %s", errorMessage(error)),
+          );
+      },
+      Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
     );
+    timer.unref();
+    this.leftoverTimers.add(timer);
+  }
+
+  /** Claim slots in one statement and start (at their instant) the ones this replica won. */
+  private async claim(fires: SlotFire[]): Promise<StartedRun[]> {
+    this.claimsInFlight++;
+    let claimed: Awaited<ReturnType<Store["claimSlots"]>>;
+    try {
+      claimed = await this.store.claimSlots(
+        fires.map((f) => ({
+          jobName: f.job.name,
+          scheduledFor: f.instant,
+          trigger: f.trigger,
+          skipOverlap: f.job.overlap === "skip",
+        })),
+      );
+    } finally {
+      this.claimsInFlight--;
+    }
     const byKey = new Map(fires.map((f) => [`${f.job.name}@${f.instant.getTime()}`, f]));
     const started: StartedRun[] = [];
     for (const row of claimed) {
@@ -162,6 +227,7 @@ export class Executor {
     const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
     const run: ActiveRun = { info, controller: new RunController(), done: undefined };
     this.active.set(runId, run);
+    this.handlersRunning++;
     this.events.emit("started", info);
     return { run, call: callHandler(job.run, this.context(info, run.controller, params)), start };
   }
@@ -172,6 +238,7 @@ export class Executor {
     const { job, runId } = info;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
+      this.handlersRunning--;
       const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
@@ -210,6 +277,9 @@ export class Executor {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.retries.stop();
+    // Left to other replicas: a replica still running records them; this one no longer decides.
+    for (const timer of this.leftoverTimers) clearTimeout(timer);
+    this.leftoverTimers.clear();
     const early = this.gate.ids();
     this.gate.releaseAll();
     await bounded(this.store.markInterrupted(early, "stopped before its instant"), 1000);

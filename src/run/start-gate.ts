@@ -45,6 +45,13 @@ export class StartGate {
     return new Promise<RunOutcome>((resolve) => runs.set(runId, { runId, fire, resolve }));
   }
 
+  /** How many claimed runs are waiting for their instant. */
+  get size(): number {
+    let count = 0;
+    for (const group of this.waiting.values()) count += group.runs.size;
+    return count;
+  }
+
   /** The runs still held, by id. */
   ids(): string[] {
     return [...this.waiting.values()].flatMap((group) => [...group.runs.keys()]);

@@ -92,6 +92,23 @@ export class RunStore {
       returning id::text, job_name, scheduled_for, status`;
   }
 
+  /**
+   * Record slots that nobody ran as `skipped` with the reason, unless a replica claimed them:
+   * once across replicas (the slot's unique key). Returns how many this call recorded.
+   */
+  async recordMissed(slots: { jobName: string; scheduledFor: Date }[], reason: string): Promise<number> {
+    if (slots.length === 0) return 0;
+    const { sql, runnerId } = this.scope;
+    const rows = await sql`
+      insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, finished_at, duration_ms, error)
+      select job_name, scheduled_for, 'schedule', 1, 'skipped', ${runnerId}, scheduled_for, now(), 0, ${reason}
+      from json_to_recordset(${sql.json(slots.map((s) => ({ job_name: s.jobName, scheduled_for: s.scheduledFor.toISOString() })))}::json)
+        as m(job_name text, scheduled_for timestamptz)
+      on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
+      returning id`;
+    return rows.length;
+  }
+
   /** Insert a running row for a run that needs no slot claim: manual, once, http, retry. */
   async insertRun(run: NewRun): Promise<string> {
     const { sql, runnerId, leaseSeconds } = this.scope;

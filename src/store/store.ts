@@ -52,6 +52,9 @@ export class Store {
   claimSlots(claims: SlotClaim[]) {
     return this.runs.claimSlots(claims);
   }
+  recordMissed(slots: { jobName: string; scheduledFor: Date }[], reason: string) {
+    return this.runs.recordMissed(slots, reason);
+  }
   insertRun(run: NewRun) {
     return this.runs.insertRun(run);
   }
