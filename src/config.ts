@@ -1,6 +1,16 @@
 import { hostname } from "node:os";
 import type { z } from "zod";
-import { bool, httpUrl, int, oneOf, pathList, postgresUrl, sqlIdentifier, text } from "./config/schemas.js";
+import {
+  bool,
+  groupLimits,
+  httpUrl,
+  int,
+  oneOf,
+  pathList,
+  postgresUrl,
+  sqlIdentifier,
+  text,
+} from "./config/schemas.js";
 import { ConfigError } from "./errors.js";
 
 /** The sections of the documentation (.env.example, the README's table), in their order. */
@@ -134,6 +144,14 @@ export const VARIABLES = {
     default: "development",
     group: "http",
     description: "production: protected endpoints answer 503 while their credentials are unset.",
+  },
+  JOB_GROUP_LIMITS: {
+    key: "groupLimits",
+    schema: groupLimits,
+    default: "",
+    group: "loop",
+    description:
+      "Limits of the mutual-exclusion groups jobs name with `group`: runs at once across replicas, e.g. reports=2,etl=1.",
   },
   MAX_CONCURRENT_RUNS: {
     key: "maxConcurrentRuns",

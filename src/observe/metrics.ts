@@ -80,7 +80,7 @@ export function createMetrics({
   for (const kind of ["webhook", "heartbeat_ping", "job_ping"]) notificationFailures.inc({ kind }, 0);
   const missed = new Counter({
     name: "runner_slots_missed_total",
-    help: "Slots this replica could not run: overloaded (the database was not keeping up) or at capacity (recorded skipped when no replica had room)",
+    help: "Slots this replica could not claim in time: overloaded (the database was seconds behind; catch-up policy decides whether they run later) or at capacity (recorded skipped when no replica had room)",
     labelNames: ["reason"],
     registers: [registry],
   });

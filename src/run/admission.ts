@@ -7,8 +7,18 @@ export type MissReason = "overloaded" | "at capacity";
 /** The error text of a slot no replica had room for (recorded `skipped`). */
 export const AT_CAPACITY = "missed: at capacity (no replica had room; MAX_CONCURRENT_RUNS)";
 
-/** Claims in flight at once before new due slots count as missed (the database is not keeping up). */
-export const MAX_CLAIMS_IN_FLIGHT = 2;
+/**
+ * Claims in flight at once before new due slots are refused (the database is seconds behind):
+ * more claims would only queue behind the ones in flight, and memory would grow with them.
+ */
+export const MAX_CLAIMS_IN_FLIGHT = 3;
+
+/** Thrown instead of claiming while the database is not keeping up; the caller settles the slots by policy. */
+export class OverloadedError extends Error {
+  constructor(readonly slots: number) {
+    super(`overloaded: ${MAX_CLAIMS_IN_FLIGHT} claims already in flight`);
+  }
+}
 
 /**
  * The order in which this replica tries slots when it has room for only some: a hash of replica
@@ -25,4 +35,19 @@ export function replicaOrder(fires: SlotFire[], runnerId: string): SlotFire[] {
     .map((fire) => ({ fire, key: key(fire) }))
     .sort((a, b) => a.key - b.key)
     .map((entry) => entry.fire);
+}
+
+/**
+ * When a slot's run starts: its instant plus the job's jitter, a deterministic share of it per slot
+ * (a hash of job and instant), so every replica computes the same start and a catch-up of the same
+ * slot starts at the same offset.
+ */
+export function startOf(fire: SlotFire): Date {
+  const jitter = fire.job.jitterMs;
+  if (jitter <= 0 || fire.trigger !== "schedule") return fire.instant;
+  const hash = createHash("sha1")
+    .update(`${fire.job.name}\u0000${fire.instant.getTime()}`)
+    .digest()
+    .readUInt32BE(0);
+  return new Date(fire.instant.getTime() + (hash % (jitter + 1)));
 }

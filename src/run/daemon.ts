@@ -20,6 +20,7 @@ import { Executor, type StartedRun } from "./executor.js";
 import { housekeeping } from "./housekeeping.js";
 import { Liveness } from "./liveness.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
+import { checkGroups, groupOf } from "./groups.js";
 import { runOnce } from "./once.js";
 import { keepProgress } from "./progress.js";
 
@@ -142,11 +143,13 @@ export class Daemon {
     const executor = new Executor(store, sql, this.log, this.events, {
       maxConcurrentRuns: this.config.maxConcurrentRuns,
       runnerId: this.config.runnerId,
+      groupOf: (job) => groupOf(job, this.registry, this.config.groupLimits),
     });
     const dispatcher = new Dispatcher({
       executor,
       registry: this.registry,
       claimLead: this.#claimLead,
+      events: this.events,
       log: this.log,
       mayFire: () => this.config.jobsEnabled && this.state === "running",
     });
@@ -165,6 +168,7 @@ export class Daemon {
         this.log.warn({ err: error }, "start hook failed: %s", errorMessage(error)),
       );
     const jobs = this.registry.list();
+    checkGroups(jobs, this.config.groupLimits);
     const known = await store.registerJobs(jobs.map((job) => job.name));
     const steps = housekeeping({
       store,

@@ -6,6 +6,8 @@ import { planFires } from "../schedule/misfire.js";
 import { MissedSlots } from "../schedule/missed-slots.js";
 import type { DueJob } from "../schedule/scheduler.js";
 import type { Job, SlotFire } from "../types.js";
+import { OverloadedError } from "./admission.js";
+import type { RunEventBus } from "./events.js";
 import type { Executor } from "./executor.js";
 
 /** What the dispatcher uses: the executor to claim with, and whether firing is allowed now. */
@@ -13,6 +15,7 @@ export interface DispatchNeeds {
   executor: Executor;
   registry: Registry;
   claimLead: ClaimLead;
+  events: RunEventBus;
   log: Logger;
   /** False while starting, stopping, or when JOBS_ENABLED=false. */
   mayFire: () => boolean;
@@ -64,7 +67,10 @@ export class Dispatcher {
       claimLead.observe(performance.now() - started, fires.length);
       for (const fire of fires) this.#missed.noteSettled(fire);
     } catch (error) {
-      log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
+      // Overload is counted and logged once a minute (run-log.ts), not once a second.
+      if (error instanceof OverloadedError)
+        this.needs.events.emit("missed", { reason: "overloaded", slots: error.slots });
+      else log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
       for (const fire of fires) this.#missed.remember(fire.job, fire.instant);
     }
   }

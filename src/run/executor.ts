@@ -7,7 +7,7 @@ import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
-import { AT_CAPACITY, MAX_CLAIMS_IN_FLIGHT, replicaOrder } from "./admission.js";
+import { AT_CAPACITY, MAX_CLAIMS_IN_FLIGHT, OverloadedError, replicaOrder, startOf } from "./admission.js";
 import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
 import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
@@ -44,6 +44,8 @@ export interface StartedRun {
 export interface ExecutorLimits {
   maxConcurrentRuns: number;
   runnerId: string;
+  /** A job's mutual-exclusion group with its limit and members, when it has one. */
+  groupOf?: (job: Job) => { name: string; max: number; jobs: string[] } | undefined;
 }
 
 /**
@@ -77,16 +79,12 @@ export class Executor {
   }
 
   /**
-   * Claim slots in one statement and start the ones this replica won. Throws when the database
-   * cannot be reached, so the caller can remember the slots as missed.
+   * Claim slots and start the ones this replica won. Throws when the database cannot be reached,
+   * or is not keeping up (OverloadedError), so the caller can settle the slots by catch-up policy.
    */
   async fireSlots(fires: SlotFire[]): Promise<StartedRun[]> {
     if (fires.length === 0 || this.stopping) return [];
-    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT) {
-      // The database is not keeping up: more claims would only queue behind the ones in flight.
-      this.events.emit("missed", { reason: "overloaded", slots: fires.length });
-      return [];
-    }
+    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT) throw new OverloadedError(fires.length);
     const room = () => this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size;
     if (room() >= fires.length) return this.claim(fires);
     // Room for some only: try them in this replica's order, leave the rest to other replicas.
@@ -132,8 +130,11 @@ export class Executor {
         fires.map((f) => ({
           jobName: f.job.name,
           scheduledFor: f.instant,
+          startAt: startOf(f),
           trigger: f.trigger,
           skipOverlap: f.job.overlap === "skip",
+          maxRunning: f.job.concurrency,
+          group: this.limits.groupOf?.(f.job),
         })),
       );
     } finally {
@@ -149,13 +150,13 @@ export class Executor {
           runId: row.id,
           job: fire.job,
           scheduledFor: fire.instant,
-          reason: "previous run still running",
+          reason: row.error ?? "previous run still running",
         });
         continue;
       }
       // Until its instant a run counts as this replica's (its lease is renewed), and a stop
       // records it interrupted.
-      started.push({ runId: row.id, done: this.gate.hold(fire, row.id) });
+      started.push({ runId: row.id, done: this.gate.hold(fire, row.id, startOf(fire)) });
     }
     // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
     this.gate.releaseDue();

@@ -29,9 +29,9 @@ export class StartGate {
 
   constructor(private readonly startDue: (runs: DueRun[]) => void) {}
 
-  /** Hold a claimed run until its instant; resolves with its outcome once started and settled. */
-  hold(fire: SlotFire, runId: string): Promise<RunOutcome> {
-    const at = fire.instant.getTime();
+  /** Hold a claimed run until it is due (its instant, or later with jitter); resolves with its outcome. */
+  hold(fire: SlotFire, runId: string, startAt = fire.instant): Promise<RunOutcome> {
+    const at = startAt.getTime();
     let group = this.waiting.get(at);
     if (!group) {
       const wait = at - Date.now();

@@ -29,8 +29,14 @@ export interface RunProgress {
 export interface SlotClaim {
   jobName: string;
   scheduledFor: Date;
+  /** When the run starts: the slot, or later with the job's jitter. @default scheduledFor */
+  startAt?: Date;
   trigger: RunTrigger;
   skipOverlap: boolean;
+  /** The job's `concurrency`: runs at once across replicas. */
+  maxRunning?: number;
+  /** The job's mutual-exclusion group, its limit and every job in it. */
+  group?: { name: string; max: number; jobs: string[] };
 }
 
 export interface ClaimedSlot {
@@ -38,6 +44,8 @@ export interface ClaimedSlot {
   job_name: string;
   scheduled_for: Date;
   status: "running" | "skipped";
+  /** Why a skipped slot did not run. */
+  error: string | null;
 }
 
 /** A run that needs no slot claim: manual, once, http, retry. */
@@ -63,33 +71,59 @@ export class RunStore {
 
   /**
    * Claim many slots in one statement. A slot already in job_runs (claimed by any replica) or a
-   * paused job yields no row; a slot whose job is still running elsewhere (overlap skip) is
-   * recorded `skipped`. Only the returned rows are this replica's to act on.
+   * paused job yields no row. A slot is recorded `skipped` instead of running when its job is
+   * still running elsewhere (overlap skip), or when its job's `concurrency` or its group's limit
+   * is reached, counting runs going on now and the slots ahead of it in this same claim. Only the
+   * returned rows are this replica's to act on.
    */
   async claimSlots(claims: SlotClaim[]): Promise<ClaimedSlot[]> {
     if (claims.length === 0) return [];
     const { sql, runnerId, leaseSeconds } = this.scope;
+    const input = claims.map((c) => ({
+      job_name: c.jobName,
+      scheduled_for: c.scheduledFor.toISOString(),
+      start_at: (c.startAt ?? c.scheduledFor).toISOString(),
+      trigger: c.trigger,
+      skip: c.skipOverlap,
+      job_max: c.maxRunning ?? null,
+      group_name: c.group?.name ?? null,
+      group_max: c.group?.max ?? null,
+      group_jobs: c.group?.jobs ?? null,
+    }));
     return sql<ClaimedSlot[]>`
       with c as (
-        select c.job_name, c.scheduled_for, c.trigger,
-          case when c.skip and exists (
-            select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running'
-          ) then 'skipped' else 'running' end as status
-        from json_to_recordset(${sql.json(claims.map((c) => ({ job_name: c.jobName, scheduled_for: c.scheduledFor.toISOString(), trigger: c.trigger, skip: c.skipOverlap })))}::json)
-             as c(job_name text, scheduled_for timestamptz, trigger text, skip boolean)
+        select c.*,
+          row_number() over (partition by c.job_name order by c.scheduled_for) as job_rank,
+          row_number() over (partition by c.group_name order by c.scheduled_for, c.job_name) as group_rank
+        from json_to_recordset(${sql.json(input as never)}::json)
+             as c(job_name text, scheduled_for timestamptz, start_at timestamptz, trigger text, skip boolean,
+                  job_max int, group_name text, group_max int, group_jobs json)
         where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
+          and not exists (select 1 from job_runs r where r.job_name = c.job_name and r.scheduled_for = c.scheduled_for and r.attempt = 1)
+      ), decided as (
+        select c.*, case
+          when c.skip and exists (select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running')
+            then 'previous run still running (overlap: skip)'
+          when c.job_max is not null and c.job_rank + (select count(*) from job_runs r
+              where r.job_name = c.job_name and r.status = 'running') > c.job_max
+            then 'concurrency limit reached (' || c.job_max || ' running)'
+          when c.group_max is not null and c.group_rank + (select count(*) from job_runs r
+              where r.status = 'running' and r.job_name in (select json_array_elements_text(c.group_jobs))) > c.group_max
+            then 'group ' || c.group_name || ' limit reached (' || c.group_max || ' running)'
+          end as refused
+        from c
       )
       insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, lease_until, finished_at, duration_ms, error)
-      select job_name, scheduled_for, trigger, 1, status, ${runnerId},
-        -- Claimed slightly ahead of its instant, a run starts at the instant.
-        greatest(now(), scheduled_for),
-        case when status = 'running' then ${leaseEnd(sql, leaseSeconds)} end,
-        case when status = 'skipped' then now() end,
-        case when status = 'skipped' then 0 end,
-        case when status = 'skipped' then 'previous run still running (overlap: skip)' end
-      from c
+      select job_name, scheduled_for, trigger, 1, case when refused is null then 'running' else 'skipped' end, ${runnerId},
+        -- Claimed slightly ahead of its instant, a run starts at the instant (plus its jitter).
+        greatest(now(), start_at),
+        case when refused is null then ${leaseEnd(sql, leaseSeconds)} end,
+        case when refused is not null then now() end,
+        case when refused is not null then 0 end,
+        refused
+      from decided
       on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
-      returning id::text, job_name, scheduled_for, status`;
+      returning id::text, job_name, scheduled_for, status, error`;
   }
 
   /**

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
 import { jobsModule, RunnerProcess } from "../helpers/process.js";
+import { waitFor } from "../helpers/runner.js";
 
 const db = await testDatabase("chaos");
 const ledgerDir = mkdtempSync(join(tmpdir(), "runner-ledger-"));
@@ -40,7 +41,13 @@ describe("three replicas, one of them killed and restarted again and again", () 
       ["r2", spawnReplica("r2")],
       ["r3", spawnReplica("r3")],
     ]);
-    await sleep(3000);
+    // The window opens once every replica's loop has written its heartbeat: on a loaded machine
+    // start-up can take seconds, and slots before any replica existed are nobody's to run.
+    await waitFor(
+      async () => (await db.sql`select count(*)::int as n from job_runners`)[0]!.n === 3,
+      30_000,
+      "three replicas up",
+    );
     const windowStart = Date.now();
     let kills = 0;
     for (let round = 0; round < 6; round++) {

@@ -79,7 +79,7 @@ describe("overload", () => {
     let slow = true;
     const claim = store.claimSlots.bind(store);
     store.claimSlots = async (claims) => {
-      if (slow) await new Promise((resolve) => setTimeout(resolve, 3500));
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 5000));
       return claim(claims);
     };
     const missed: number[] = [];

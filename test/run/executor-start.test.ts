@@ -16,6 +16,7 @@ function fakeStore(order: string[]): Store {
         job_name: c.jobName,
         scheduled_for: c.scheduledFor,
         status: "running" as const,
+        error: null,
       })),
     finishRuns: async (runs: { id: string }[]) =>
       runs.map((run) => {
