@@ -13,7 +13,10 @@ RUN npm run build
 
 # --- Runtime stage: production dependencies only, as the non-root `node` user (uid 1000) ---------
 FROM ${NODE_IMAGE}
+# Production semantics: protected endpoints answer 503 until their credentials are set. The sidecar
+# listens on every interface of the container (the default, 127.0.0.1, is unreachable from outside).
 ENV NODE_ENV=production \
+    RUNNER_ENV=production \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=9464
 WORKDIR /app

@@ -23,6 +23,17 @@ export class DatabaseUnreachableError extends Error {
   }
 }
 
+/**
+ * The database answered but refused us for a reason retrying cannot fix: wrong credentials, no
+ * such database, no permission (exit 3 at once, like an unreachable one).
+ */
+export class DatabaseRefusedError extends DatabaseUnreachableError {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseRefusedError";
+  }
+}
+
 /** The message of anything thrown, including non-Error values. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

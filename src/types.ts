@@ -20,6 +20,15 @@ export type CatchUpPolicy = "none" | "latest" | "all";
 /** What to do when a slot fires while the previous run of the same job is still going. */
 export type OverlapPolicy = "skip" | "allow";
 
+/**
+ * Daylight saving time: which instants a local time that happens twice (`repeated`, clocks go
+ * back) or not at all (`skipped`, clocks jump forward) becomes. See schedule/dst.ts.
+ */
+export interface DstPolicy {
+  repeated: "first" | "last" | "both";
+  skipped: "shift" | "skip";
+}
+
 export interface RetryOptions {
   /** Total attempts, the first included. @default 1 */
   attempts: number;
@@ -46,6 +55,18 @@ export interface JobContext {
   scheduledFor: Date | null;
   attempt: number;
   trigger: RunTrigger;
+  /**
+   * The same for every attempt of a slot, on every replica, after a catch-up too:
+   * `<job>@<scheduledFor ISO>`. A run without a slot (manual, http, once) gets its first
+   * attempt's run id. Send it to APIs that deduplicate (http jobs send it as Idempotency-Key).
+   */
+  idempotencyKey: string;
+  /**
+   * Grows with every run of the job (the job_runs id, a bigserial: later rows get larger ids).
+   * A store that keeps the largest token it has seen can refuse a write from a run that lost
+   * its lease and was replaced. Retries and newer slots have larger tokens.
+   */
+  fencingToken: number;
   /** Report progress; the latest value is kept with the run result. */
   progress(done: number, total?: number): void;
 }
@@ -79,6 +100,11 @@ export interface JobInput {
   jitter?: string | number;
   /** @default "latest" */
   catchUp?: CatchUpPolicy;
+  /**
+   * On DST transition days. Default: first/shift for a fixed-time schedule (`30 2 * * *`),
+   * both/skip for an interval schedule (every 5 minutes, `0 * * * *`), as croner and Vixie cron do.
+   */
+  dst?: Partial<DstPolicy>;
   /** How far back missed slots are still worth running, in seconds. @default 3600 */
   misfireGraceSeconds?: number;
   description?: string;
@@ -101,6 +127,8 @@ export interface Job {
   group: string | undefined;
   jitterMs: number;
   catchUp: CatchUpPolicy;
+  /** With the defaults applied. */
+  dst: DstPolicy;
   misfireGraceSeconds: number;
   description: string;
   ping: string | undefined;

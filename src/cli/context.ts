@@ -3,7 +3,7 @@ import { ConfigError } from "../errors.js";
 import { loadJobs } from "../jobs/load.js";
 import { Daemon } from "../run/daemon.js";
 import { createLogger } from "../observe/log.js";
-import pino from "pino";
+import { registerConfigSecrets } from "../util/secrets.js";
 
 export interface CommonFlags {
   jobs?: string[];
@@ -13,18 +13,19 @@ export interface CommonFlags {
 /**
  * Config from the environment and flags, and a daemon whose registry holds every configured job.
  * Only the daemon logs to stdout; the other commands keep stdout for their table or JSON and log
- * to stderr.
+ * to stderr, only what is wrong (warn and above) unless LOG_LEVEL asks for more.
  */
 export async function prepare(
   flags: CommonFlags,
   logToStdout = false,
 ): Promise<{ config: Config; daemon: Daemon }> {
   const config = loadConfig(process.env, { jobs: flags.jobs, interval: flags.interval });
+  registerConfigSecrets(config);
   const log = createLogger({
-    level: config.logLevel,
+    level: logToStdout || process.env.LOG_LEVEL ? config.logLevel : "warn",
     format: config.logFormat,
     runnerId: config.runnerId,
-    destination: logToStdout ? undefined : pino.destination({ dest: 2, sync: true }),
+    fd: logToStdout ? 1 : 2,
   });
   const daemon = new Daemon({ config, log });
   await loadJobs((job) => daemon.addJob(job), config);

@@ -1,27 +1,39 @@
+import { ConfigError } from "../errors.js";
+import { openDatabase } from "../store/open.js";
 import { describeUrl } from "../store/pool.js";
 import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
+import { halfSetCredentials } from "./credentials.js";
+import { noLiveReplicaWarning, requireKnownJob } from "./published.js";
 
-/** `runner trigger <job>`: a request in the database that one live replica picks up within a loop. */
+/**
+ * `runner trigger <job>`: a request in the database that one live replica picks up within a loop.
+ * The job is one of this process's registry or one a replica publishes (job_catalog).
+ */
 export async function triggerCommand(
   name: string,
   flags: CommonFlags & { param?: string[]; json?: boolean },
 ): Promise<number> {
   const params = parseParams(flags.param);
   const { daemon, config } = await prepare(flags);
-  daemon.registry.require(name);
   try {
     const { store } = await daemon.connect();
+    const published = await requireKnownJob(daemon, store, name);
     const request = await store.requestTrigger({
       jobName: name,
       params,
       trigger: "manual",
       requestedBy: `cli@${config.runnerId}`,
     });
-    if (flags.json) printJson({ trigger_id: request.id, job_name: name });
-    else
+    const warning = noLiveReplicaWarning(name, published);
+    if (warning) console.error(warning);
+    const replicas = published?.replicas ?? [];
+    if (flags.json) printJson({ trigger_id: request.id, job_name: name, replicas });
+    else if (published?.interval_seconds != null)
+      // The interval of the live replicas that run it, not this process's --interval.
       console.log(
-        `trigger ${request.id} for ${name} queued; a running runner starts it within one loop (${config.intervalSeconds}s)`,
+        `trigger ${request.id} for ${name} queued; a running runner starts it within one loop (${published.interval_seconds}s)`,
       );
+    else console.log(`trigger ${request.id} for ${name} queued`);
     return 0;
   } finally {
     await daemon.stop();
@@ -31,9 +43,9 @@ export async function triggerCommand(
 /** `runner pause|resume <job>`: persisted; every replica honours it at its next claim. */
 export async function pauseCommand(name: string, paused: boolean, flags: CommonFlags): Promise<number> {
   const { daemon, config } = await prepare(flags);
-  daemon.registry.require(name);
   try {
     const { store } = await daemon.connect();
+    await requireKnownJob(daemon, store, name);
     await store.setPaused(name, paused, `cli@${config.runnerId}`);
     console.log(`${name} ${paused ? "paused" : "resumed"}`);
     return 0;
@@ -42,21 +54,33 @@ export async function pauseCommand(name: string, paused: boolean, flags: CommonF
   }
 }
 
-/** `runner migrate`: idempotent; safe from several replicas at once (advisory lock). */
+/**
+ * `runner migrate`: idempotent; safe from several replicas at once (advisory lock). Says what it
+ * applied, or that there was nothing to apply.
+ */
 export async function migrateCommand(): Promise<number> {
   const { daemon } = await prepare({});
+  const schema = daemon.config.databaseSchema;
+  // openDatabase migrates, and turns a refusal (no permission for the schema) into exit 3.
+  const database = await openDatabase(daemon.config, daemon.log, { max: 1 });
   try {
-    await daemon.connect();
-    console.log(`migrations up to date in schema ${daemon.config.databaseSchema}`);
+    const { applied } = database;
+    console.log(
+      applied.length > 0
+        ? `applied ${applied.join(", ")} in schema ${schema}`
+        : `migrations up to date in schema ${schema}: nothing to apply`,
+    );
     return 0;
   } finally {
-    await daemon.stop();
+    await database.close();
   }
 }
 
 /** `runner check`: configuration and registry, no database. */
 export async function checkCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
   const { daemon, config } = await prepare(flags);
+  const problems = halfSetCredentials(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const summary = {
     ok: true,
     jobs: daemon.registry.names(),

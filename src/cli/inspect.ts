@@ -1,11 +1,11 @@
 import { ConfigError } from "../errors.js";
-import { unknownJobMessage } from "../jobs/registry.js";
 import { jobView } from "../observe/job-view.js";
 import { jobStatus, progressText } from "../observe/status.js";
 import { nextInstant } from "../schedule/cron.js";
 import { RUNNER_ROW } from "../store/store.js";
 import { iso } from "../util/iso.js";
 import { type CommonFlags, prepare, printJson } from "./context.js";
+import { requireKnownJob, withPublished } from "./published.js";
 import { table } from "./table.js";
 
 /** `runner jobs`: the registry, no database needed. */
@@ -14,7 +14,7 @@ export async function jobsCommand(flags: CommonFlags & { json?: boolean }): Prom
   const now = new Date();
   const jobs = daemon.registry
     .list()
-    .map((job) => jobView(job, nextInstant(job.schedule, job.timezone, now)));
+    .map((job) => jobView(job, nextInstant(job.schedule, job.timezone, now, job.dst)));
   if (flags.json) printJson({ jobs });
   else
     console.log(
@@ -34,12 +34,12 @@ export async function jobsCommand(flags: CommonFlags & { json?: boolean }): Prom
   return 0;
 }
 
-/** `runner status`: per-job state from the database. */
+/** `runner status`: per-job state from the database, with what the replicas publish of each job. */
 export async function statusCommand(flags: CommonFlags & { json?: boolean }): Promise<number> {
   const { daemon } = await prepare(flags);
   try {
     const { store } = await daemon.connect();
-    const jobs = await jobStatus(store, daemon.registry);
+    const jobs = withPublished(await jobStatus(store, daemon.registry), await store.catalog.entries());
     if (flags.json) printJson({ jobs });
     else
       console.log(
@@ -90,11 +90,9 @@ export async function historyCommand(
   try {
     const { store } = await daemon.connect();
     if (!daemon.registry.has(name)) {
+      // Jobs no replica publishes any more still have their history.
       const known = (await store.status()).map((row) => row.name).filter((n) => n !== RUNNER_ROW);
-      if (!known.includes(name))
-        throw new ConfigError(
-          unknownJobMessage(name, [...new Set([...daemon.registry.names(), ...known])].sort()),
-        );
+      if (!known.includes(name)) await requireKnownJob(daemon, store, name, known);
     }
     const runs = await store.history(name, limit);
     if (flags.json) printJson({ runs });

@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { checkCommand, migrateCommand, pauseCommand, triggerCommand } from "./control.js";
 import { collect } from "./context.js";
+import { explainCommand } from "./explain.js";
 import { historyCommand, jobsCommand, statusCommand } from "./inspect.js";
 import { runCommand } from "./run.js";
+import { unknownCommand } from "./unknown-command.js";
 import { ConfigError, DatabaseUnreachableError, EXIT, errorMessage } from "../errors.js";
 import { redactSecrets } from "../observe/log.js";
 import { VERSION } from "../version.js";
@@ -31,7 +33,13 @@ function program(setCode: (code: number) => void): Command {
     .option("--once", "one pass, then exit; with --job: run those jobs now (backfill)")
     .option("--param <key=value>", "passed to the job as ctx.params (repeatable; with --once)", collect)
     .addOption(jobsOption())
-    .action((flags) => done(runCommand(flags)));
+    // Stray words reach the default command: `runner histroy x` is an unknown command, not
+    // "too many arguments for 'run'".
+    .allowExcessArguments()
+    .action((flags, command: Command) => {
+      if (command.args.length > 0) throw unknownCommand(command.args[0]!, commandNames(cli));
+      return done(runCommand(flags));
+    });
   cli
     .command("migrate")
     .description("apply sql/ migrations (idempotent)")
@@ -78,7 +86,22 @@ function program(setCode: (code: number) => void): Command {
     .option("--json", "JSON for scripts")
     .addOption(jobsOption())
     .action((flags) => done(checkCommand(flags)));
+  cli
+    .command("explain [job]")
+    .description("the next instants of a job, or of --schedule EXPR, in its zone, with what DST does to them")
+    .option("--next <n>", "how many instants, 1..1000", "10")
+    .option("--schedule <expr>", "a cron expression that is not a job (no database, no jobs needed)")
+    .option("--timezone <tz>", "with --schedule: its IANA time zone (default UTC)")
+    .option("--repeated <policy>", "with --schedule: first, last or both (default: the expression's)")
+    .option("--skipped <policy>", "with --schedule: shift or skip (default: the expression's)")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((job, flags) => done(explainCommand(job, flags)));
   return cli;
+}
+
+function commandNames(cli: Command): string[] {
+  return [...cli.commands.map((command) => command.name()), "help"];
 }
 
 function fail(lines: string[]): void {
@@ -91,7 +114,9 @@ export async function main(argv: string[]): Promise<number> {
   process.on("unhandledRejection", (reason) => {
     // A job that leaks a rejection must not take the daemon down with it.
     process.stderr.write(
-      `${JSON.stringify({ level: "error", msg: "unhandled rejection (ignored)", err: errorMessage(reason) })}\n`,
+      redactSecrets(
+        `${JSON.stringify({ level: "error", msg: "unhandled rejection (ignored)", err: errorMessage(reason) })}\n`,
+      ),
     );
   });
   try {

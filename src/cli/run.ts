@@ -1,6 +1,7 @@
 import { ConfigError, EXIT } from "../errors.js";
 import type { Daemon } from "../run/daemon.js";
 import { startSidecar } from "../http/sidecar.js";
+import { describeUrl } from "../store/pool.js";
 import { type CommonFlags, parseParams, prepare } from "./context.js";
 
 export interface RunFlags extends CommonFlags {
@@ -20,11 +21,19 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
   const only = flags.job ?? [];
   for (const name of only) daemon.registry.require(name);
+  logDatabase(daemon);
   if (flags.once) return runOnce(daemon, only, params);
   if (only.length > 0) {
     for (const job of daemon.registry.list()) if (!only.includes(job.name)) daemon.registry.remove(job.name);
   }
   return serve(daemon);
+}
+
+/** Which database this process uses, once at startup: host, port, name and schema, never the password. */
+function logDatabase(daemon: Daemon): void {
+  const { databaseUrl, databaseSchema } = daemon.config;
+  const database = databaseUrl ? describeUrl(databaseUrl) : "the embedded PostgreSQL under ./.runner";
+  daemon.log.info({ database, schema: databaseSchema }, "database %s, schema %s", database, databaseSchema);
 }
 
 async function runOnce(daemon: Daemon, names: string[], params: Record<string, string>): Promise<number> {

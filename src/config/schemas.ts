@@ -84,7 +84,7 @@ export const groupLimits = z
       if (!match || Number(match[2]) < 1) {
         ctx.addIssue({
           code: "custom",
-          message: `expected name=N pairs, N from 1 (got ${JSON.stringify(part)})`,
+          message: `expected name=N pairs, N from 1; ${JSON.stringify(part)} is not one`,
         });
         return z.NEVER;
       }
@@ -93,3 +93,17 @@ export const groupLimits = z
     return limits;
   })
   .describe("name=N,...");
+/** Comma-separated host names, IP addresses or ".suffixes" (any host under it), lower-cased. */
+export const hostList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine(
+    (hosts) => hosts.every((host) => /^(\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/.test(host)),
+    'expected comma-separated host names, IP addresses or ".suffixes" (no scheme, port or path)',
+  )
+  .describe("comma-separated hosts and .suffixes");

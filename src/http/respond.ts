@@ -41,10 +41,32 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** No job definition or trigger body needs more; deeper input only exhausts recursive checks. */
+export const MAX_JSON_DEPTH = 32;
+
+/** How deep `[` and `{` nest in JSON text, strings skipped; stops counting past `limit`. */
+function nesting(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length && deepest <= limit; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "[" || c === "{") deepest = Math.max(deepest, ++depth);
+    else if (c === "]" || c === "}") depth--;
+  }
+  return deepest;
+}
+
 /** An optional JSON object body: empty is {}, anything else must parse (400 otherwise). */
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const text = await readBody(req);
   if (text.trim() === "") return {};
+  if (nesting(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new HttpError(400, `JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from "node:http";
 import { adminRuns, adminStatus } from "./admin.js";
 import { requireAdmin, requireTrigger } from "./auth.js";
+import { pageTokens, refuseCrossSite, requireJsonBody } from "./csrf.js";
 import { livez, readyz } from "./health.js";
 import type { SidecarParts } from "./parts.js";
 import { deleteJob, lastResult, listJobs, registerJob } from "./scheduler-api.js";
@@ -13,16 +15,29 @@ const path = (pattern: string) => new RegExp(`^${pattern.replace(":name", NAME)}
 /**
  * Every route of the sidecar (docs/contract.md#http) with its auth: none for the probes and
  * /metrics, Basic for /v1/admin, /api/v1 and the status page, the internal secret or Basic for the
- * trigger.
+ * trigger. Routes that change state refuse cross-site requests (csrf.ts).
  */
 export function sidecarRoutes(parts: SidecarParts): Route[] {
   const { config, metrics } = parts;
+  const tokens = pageTokens(config);
   const admin =
     (handler: Route["handle"]): Route["handle"] =>
     (req, params, query) => {
       requireAdmin(req, config);
       return handler(req, params, query);
     };
+  // State-changing JSON routes: a browser's cross-site request is refused before anything else,
+  // and only application/json is read (docs/contract.md#http).
+  const changes =
+    (check: (req: IncomingMessage) => void, handler: Route["handle"]): Route["handle"] =>
+    (req, params, query) => {
+      refuseCrossSite(req);
+      check(req);
+      requireJsonBody(req);
+      return handler(req, params, query);
+    };
+  const asAdmin = (req: IncomingMessage) => requireAdmin(req, config);
+  const asTrigger = (req: IncomingMessage) => requireTrigger(req, config);
   const route = (method: string, pattern: string, handle: Route["handle"]): Route => ({
     method,
     path: path(pattern),
@@ -47,10 +62,11 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       "/v1/admin/jobs/:name/runs",
       admin((_req, p, q) => adminRuns(parts, p.name!, q)),
     ),
-    route("POST", "/v1/jobs/:name/trigger", (req, p) => {
-      requireTrigger(req, config);
-      return triggerJob(parts, p.name!, req);
-    }),
+    route(
+      "POST",
+      "/v1/jobs/:name/trigger",
+      changes(asTrigger, (req, p) => triggerJob(parts, p.name!, req)),
+    ),
     route(
       "GET",
       "/api/v1/scheduler/jobs",
@@ -59,12 +75,12 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "POST",
       "/api/v1/scheduler/jobs",
-      admin((req) => registerJob(parts, req)),
+      changes(asAdmin, (req) => registerJob(parts, req)),
     ),
     route(
       "POST",
       "/api/v1/scheduler/jobs/:name/trigger",
-      admin((req, p) => triggerJob(parts, p.name!, req)),
+      changes(asAdmin, (req, p) => triggerJob(parts, p.name!, req)),
     ),
     route(
       "GET",
@@ -74,20 +90,17 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "DELETE",
       "/api/v1/scheduler/jobs/:name",
-      admin((_req, p) => deleteJob(parts, p.name!)),
+      changes(asAdmin, (_req, p) => deleteJob(parts, p.name!)),
     ),
     route(
       "GET",
       "/",
-      admin((_req, _p, q) => {
-        const triggered = q.get("triggered");
-        return statusPage(parts, triggered ? `Started ${triggered} (run ${q.get("run")})` : undefined);
-      }),
+      admin((_req, _p, q) => statusPage(parts, { token: tokens.issue(), runId: q.get("run") })),
     ),
     route(
       "POST",
       "/ui/jobs/:name/trigger",
-      admin((req, p) => triggerFromPage(parts, p.name!, req)),
+      admin((req, p) => triggerFromPage(parts, tokens, p.name!, req)),
     ),
   ];
 }

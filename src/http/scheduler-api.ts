@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { API_SOURCE, parseApiDefinition } from "../jobs/definitions.js";
+import { API_SOURCE, egressPolicy, parseApiDefinition } from "../jobs/definitions.js";
 import type { SidecarParts } from "./parts.js";
 import { HttpError, json, type Reply, readJson } from "./respond.js";
 
@@ -29,11 +29,16 @@ export async function registerJob(
     registry,
     syncDefinitions,
     listJobs,
-  }: Pick<SidecarParts, "store" | "registry" | "syncDefinitions" | "listJobs">,
+    config,
+  }: Pick<SidecarParts, "store" | "registry" | "syncDefinitions" | "listJobs" | "config">,
   req: IncomingMessage,
 ): Promise<Reply> {
+  const egress = egressPolicy(config);
+  // Not configured in production: refused before the body is read, as unset credentials are.
+  if (egress.production && !egress.allowedHosts)
+    throw new HttpError(503, "registering jobs over HTTP is disabled: SCHEDULER_API_ALLOWED_HOSTS is unset");
   const body = await readJson(req);
-  const parsed = parseApiDefinition(body);
+  const parsed = parseApiDefinition(body, egress);
   if (!parsed.job) throw new HttpError(400, parsed.problems.join("; "));
   const { name } = parsed.job;
   if (registry.has(name)) throw new HttpError(409, `job "${name}" already exists`);

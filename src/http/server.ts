@@ -14,9 +14,20 @@ export interface Route {
   ): Promise<Reply> | Reply;
 }
 
+/**
+ * Sent with every answer unless a route says otherwise: nothing is cached, sniffed as another type,
+ * framed by another page (clickjacking the status page's buttons) or allowed to load anything.
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+};
+
 function write(res: ServerResponse, reply: Reply): void {
   if (res.headersSent) return;
-  const headers: Record<string, string> = { "cache-control": "no-store", ...reply.headers };
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, ...reply.headers };
   let payload: string;
   if (reply.raw) {
     payload = String(reply.body ?? "");
@@ -75,7 +86,7 @@ async function dispatch(routes: Route[], req: IncomingMessage): Promise<Reply> {
  * nothing a client sends can throw past here. Timeouts keep a trickling client from holding a
  * socket: headers within 5 s, the whole request within 10 s.
  */
-export function createHttpServer(routes: Route[], log: Logger): Server {
+export function createHttpServer(routes: Route[], log: Logger, options: { maxConnections: number }): Server {
   // Timeouts are enforced by a sweep; Node's default sweep runs every 30 s.
   const server = createServer({ connectionsCheckingInterval: 1000 }, async (req, res) => {
     const started = performance.now();
@@ -111,6 +122,21 @@ export function createHttpServer(routes: Route[], log: Logger): Server {
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5000;
   server.maxHeadersCount = 100;
+  // Past this many open sockets a new one is closed at once: a flood of connections costs the
+  // process no memory beyond them, and the ones already open keep being served.
+  server.maxConnections = options.maxConnections;
+  let dropped = 0;
+  let lastWarned = 0;
+  server.on("drop", () => {
+    dropped++;
+    if (Date.now() - lastWarned < 10_000) return;
+    lastWarned = Date.now();
+    log.warn(
+      { dropped, max_connections: options.maxConnections },
+      "http connection refused: %d connections already open (HTTP_MAX_CONNECTIONS)",
+      options.maxConnections,
+    );
+  });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";

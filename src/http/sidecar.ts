@@ -2,12 +2,12 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { syncDefinitions } from "../jobs/definitions.js";
+import { egressPolicy, syncDefinitions } from "../jobs/definitions.js";
 import { wireNotifications } from "../observe/alerts.js";
-import { registerSecret } from "../observe/log.js";
 import { createMetrics } from "../observe/metrics.js";
 import { StateCache } from "../observe/state-cache.js";
 import type { Daemon } from "../run/daemon.js";
+import { unsetCredentials } from "./auth.js";
 import { databaseProbe } from "./health.js";
 import type { SidecarParts } from "./parts.js";
 import { bounded } from "../util/deadline.js";
@@ -30,8 +30,6 @@ export async function startSidecar(
   extraRoutes: (parts: SidecarParts) => Route[] = () => [],
 ): Promise<Sidecar> {
   const { config, log, events, registry, liveness, scheduler } = daemon;
-  registerSecret(config.adminPassword);
-  registerSecret(config.internalSecret);
   const store = () => {
     const connected = daemon.store;
     if (!connected)
@@ -58,6 +56,7 @@ export async function startSidecar(
     addJob: (job) => daemon.addJob(job),
     cancelJob: (name) => daemon.cancelJob(name),
     log,
+    egress: egressPolicy(config),
   });
   daemon.onStart(sync);
   daemon.addLoopStep({ name: "job definitions", run: sync });
@@ -75,7 +74,9 @@ export async function startSidecar(
     cancelJob: (name) => daemon.cancelJob(name),
     syncDefinitions: sync,
   };
-  const server = createHttpServer([...sidecarRoutes(parts), ...extraRoutes(parts)], log);
+  const server = createHttpServer([...sidecarRoutes(parts), ...extraRoutes(parts)], log, {
+    maxConnections: config.httpMaxConnections,
+  });
   await listen(server, config);
   // Once listening, a server error (EMFILE on accept) would throw with no listener and take
   // the daemon and its running jobs down; the listener keeps accepting when it can.
@@ -83,6 +84,10 @@ export async function startSidecar(
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.httpHost, port }, "http sidecar listening on %s:%d", config.httpHost, port);
   warnAboutCredentials(config, log);
+  if (!config.schedulerApiAllowedHosts && config.runnerEnv !== "production")
+    log.warn(
+      "jobs registered over HTTP may call any host: SCHEDULER_API_ALLOWED_HOSTS is unset (in production such registration is refused)",
+    );
   const close = async () => {
     // At most 2 s for notifications still going out; bounded clears its timer once they are done.
     await bounded(notifications.drain(), 2000);
@@ -99,11 +104,17 @@ export async function startSidecar(
 function warnAboutCredentials(config: Config, log: Daemon["log"]): void {
   if (!config.adminUsername !== !config.adminPassword) {
     log.warn("admin endpoints answer 503: only one of ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD is set");
-  } else if (config.runnerEnv !== "production" && !config.adminUsername) {
-    log.warn(
-      "admin endpoints are open: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset (in production they would answer 503)",
-    );
+    return;
   }
+  if (config.adminUsername) return;
+  const mode = unsetCredentials(config);
+  if (mode === "open")
+    log.warn("admin endpoints are open to anyone who reaches %s (ADMIN_AUTH=none)", config.httpHost);
+  else if (mode === "local")
+    log.warn(
+      "admin endpoints are open to this machine only: ADMIN_BASIC_USERNAME/ADMIN_BASIC_PASSWORD are unset and HTTP_HOST is loopback",
+    );
+  else log.warn("admin endpoints answer 503 until ADMIN_BASIC_USERNAME and ADMIN_BASIC_PASSWORD are set");
 }
 
 /** Listen on HTTP_HOST:HTTP_PORT; a busy port or a bad host is a configuration error (exit 2). */

@@ -2,7 +2,8 @@ import type { IncomingMessage } from "node:http";
 import { jobStatus, progressText } from "../observe/status.js";
 import type { RunRow } from "../store/store.js";
 import type { SidecarParts } from "./parts.js";
-import { HttpError, type Reply } from "./respond.js";
+import { type PageTokens, refuseCrossSite } from "./csrf.js";
+import { HttpError, type Reply, readBody } from "./respond.js";
 
 const COLORS: Record<string, string> = {
   succeeded: "#2e7d32",
@@ -23,7 +24,7 @@ const escapeHtml = (text: unknown) =>
 const when = (iso: string | Date | null | undefined) =>
   iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 19) : "–";
 
-type Bar = Pick<RunRow, "status" | "started_at" | "duration_ms">;
+type Bar = Pick<RunRow, "id" | "job_name" | "status" | "started_at" | "duration_ms">;
 
 /** The last runs' durations as bars, tallest = slowest, coloured by status; no script, no library. */
 function bars(runs: Bar[]): string {
@@ -40,20 +41,29 @@ function bars(runs: Bar[]): string {
   return `<svg width="${runs.length * (width + 2)}" height="30" role="img" aria-label="last ${runs.length} runs">${rects}</svg>`;
 }
 
+/** `?run=<id>` after "Run now": said from the run's own row, never from text in the address. */
+function startedNotice(recent: Bar[], runId: string | null): string | undefined {
+  if (!runId || !/^\d{1,19}$/.test(runId)) return undefined;
+  const run = recent.find((r) => r.id === runId);
+  return run ? `Started ${run.job_name} (run ${run.id})` : undefined;
+}
+
 /**
  * GET /: every job with its schedule, next run, last status, failures, the last 20 runs as bars,
  * and a trigger button. Server-rendered, no build step, no third-party script; refreshes itself.
+ * Each form carries `token` (see csrf.ts), which the trigger checks.
  */
 type PageNeeds = Pick<SidecarParts, "store" | "registry" | "nextRunAt" | "liveness" | "config">;
 
 export async function statusPage(
   { store, registry, nextRunAt, liveness, config }: PageNeeds,
-  notice?: string,
+  page: { token: string; runId: string | null },
 ): Promise<Reply> {
   const [states, recent] = await Promise.all([
     jobStatus(store(), registry, nextRunAt),
     store().recentRuns(20),
   ]);
+  const notice = startedNotice(recent, page.runId);
   const byJob = new Map<string, Bar[]>();
   for (const run of recent) byJob.set(run.job_name, [...(byJob.get(run.job_name) ?? []), run]);
   const rows = registry
@@ -69,7 +79,7 @@ export async function statusPage(
   <td class="status-${escapeHtml(last?.status ?? "none")}">${escapeHtml(last?.status ?? "–")}<div class="muted">${when(last?.started_at)}</div></td>
   <td>${state?.consecutive_failures ?? 0}${state?.paused ? ' <span class="muted">paused</span>' : ""}${state?.progress ? `<div class="muted">running: ${escapeHtml(progressText(state.progress))}</div>` : ""}</td>
   <td class="runs">${bars(runs)}</td>
-  <td><form method="post" action="/ui/jobs/${encodeURIComponent(job.name)}/trigger"><button type="submit">Run now</button></form></td>
+  <td><form method="post" action="/ui/jobs/${encodeURIComponent(job.name)}/trigger"><input type="hidden" name="token" value="${escapeHtml(page.token)}"><button type="submit">Run now</button></form></td>
 </tr>`;
     })
     .join("\n");
@@ -96,40 +106,28 @@ ${rows}
     body: html,
     headers: {
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      "content-security-policy":
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
     },
   };
 }
 
-/** The host of an Origin header; a malformed one is nobody's (refused, not a 500). */
-function originHost(origin: string): string | undefined {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * POST /ui/jobs/:name/trigger from the page's button: run the job, then back to the page.
- * Cross-origin posts are refused: Basic credentials are sent by the browser automatically.
+ * Basic credentials are sent by the browser whatever page posts, so the post must come from this
+ * origin and carry the page's token (cross-site: 403).
  */
 export async function triggerFromPage(
   { registry, liveness, config, runNow }: Pick<SidecarParts, "registry" | "liveness" | "config" | "runNow">,
+  tokens: PageTokens,
   name: string,
   req: IncomingMessage,
 ): Promise<Reply> {
-  const origin = req.headers.origin;
-  if (origin && origin !== "null" && originHost(origin) !== req.headers.host)
-    throw new HttpError(403, "cross-origin form post refused");
+  refuseCrossSite(req);
+  tokens.check(new URLSearchParams(await readBody(req)).get("token"));
   if (!registry.has(name)) throw new HttpError(404, `unknown job "${name}"`);
   if (liveness.state !== "running") throw new HttpError(503, `runner is ${liveness.state}`);
   if (!config.jobsEnabled) throw new HttpError(503, "jobs are disabled on this runner (JOBS_ENABLED=false)");
   const run = await runNow(name, {}, "http");
-  return {
-    status: 303,
-    raw: true,
-    body: "",
-    headers: { location: `/?triggered=${encodeURIComponent(name)}&run=${run.runId}` },
-  };
+  return { status: 303, raw: true, body: "", headers: { location: `/?run=${run.runId}` } };
 }

@@ -41,6 +41,10 @@ export async function triggerJob(needs: TriggerNeeds, name: string, req: Incomin
   if (key.length > 200) throw new HttpError(400, "Idempotency-Key: at most 200 characters");
   const request = await store.idempotentTrigger(name, key, parsed.data.params);
   if (request.duplicate) {
+    // The same key with other params is another request under a reused key, not a retry: saying
+    // "done" with the first run would hide that these params never ran.
+    if (!sameParams(request.params ?? {}, parsed.data.params))
+      throw new HttpError(422, "Idempotency-Key was already used for this job with other params");
     const runId = request.runId ?? (await waitForRun(() => store.triggerRunId(request.id)));
     if (!runId) throw new HttpError(409, "a request with this Idempotency-Key is still being started; retry");
     return json(202, { run_id: runId, job_name: name, duplicate: true });
@@ -55,6 +59,11 @@ export async function triggerJob(needs: TriggerNeeds, name: string, req: Incomin
   }
   await store.attachTriggerRun(request.id, runId);
   return json(202, { run_id: runId, job_name: name });
+}
+
+function sameParams(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /** Per sidecar (keyed by its parts), the tail of each job's queue of trigger requests. */

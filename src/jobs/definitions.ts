@@ -1,4 +1,6 @@
+import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
+import { type EgressPolicy, egressCheck, egressProblem } from "../kinds/egress.js";
 import { parseHttpJobDefinition } from "./jobs-file.js";
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
@@ -12,13 +14,23 @@ export const API_SOURCE = "api";
  * Validate a job definition sent to POST /api/v1/scheduler/jobs. `${NAME}` references are
  * refused: resolving them would let an HTTP caller read this process's environment.
  */
-export function parseApiDefinition(input: unknown): { job?: Job; problems: string[] } {
+export function parseApiDefinition(input: unknown, egress: EgressPolicy): { job?: Job; problems: string[] } {
   if (JSON.stringify(input ?? null).includes("${")) {
     return { problems: ["${NAME} environment references are only allowed in jobs files"] };
   }
-  const parsed = parseHttpJobDefinition(input, {});
-  if (parsed.job) parsed.job.source = API_SOURCE;
+  const parsed = parseHttpJobDefinition(input, {}, egressCheck(egress));
+  if (!parsed.job) return parsed;
+  // Only a valid job has a URL worth checking; every request is checked again after DNS.
+  const url = new URL((input as { http: { url: string } }).http.url);
+  const problem = egressProblem(egress, url);
+  if (problem) return { problems: [`http.url: ${problem}`] };
+  parsed.job.source = API_SOURCE;
   return parsed;
+}
+
+/** Where jobs registered over HTTP may send requests, from the configuration. */
+export function egressPolicy(config: Pick<Config, "schedulerApiAllowedHosts" | "runnerEnv">): EgressPolicy {
+  return { allowedHosts: config.schedulerApiAllowedHosts, production: config.runnerEnv === "production" };
 }
 
 /**
@@ -32,6 +44,7 @@ export interface DefinitionSyncNeeds {
   addJob: (job: Job) => void;
   cancelJob: (name: string) => boolean;
   log: Logger;
+  egress: EgressPolicy;
 }
 
 export function syncDefinitions({
@@ -40,6 +53,7 @@ export function syncDefinitions({
   addJob,
   cancelJob,
   log,
+  egress,
 }: DefinitionSyncNeeds): () => Promise<void> {
   const loaded = new Map<string, number>();
   return async () => {
@@ -52,7 +66,7 @@ export function syncDefinitions({
         continue;
       }
       if (current && (current.source !== API_SOURCE || loaded.get(row.name) === version)) continue;
-      const parsed = parseApiDefinition(row.definition);
+      const parsed = parseApiDefinition(row.definition, egress);
       if (!parsed.job) {
         log.warn(
           { job_name: row.name, problems: parsed.problems },

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, extname } from "node:path";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { ConfigError, errorMessage } from "../errors.js";
 import { parseDeclarativeJob, type Problem } from "../kinds/index.js";
 import type { Job } from "../types.js";
+import { jsonProblem } from "./strict-json.js";
 
 type Path = (string | number)[];
 
@@ -40,6 +41,12 @@ export async function loadJobsFile(path: string, env: NodeJS.ProcessEnv): Promis
     );
   }
   const file = basename(path);
+  const json = extname(path).toLowerCase() === ".json" ? jsonProblem(text) : undefined;
+  if (json) {
+    throw new ConfigError(
+      `${file}${json.at ? `:${json.at.line}:${json.at.col}` : ""}: invalid JSON: ${json.message}`,
+    );
+  }
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -108,11 +115,12 @@ export async function loadJobsFile(path: string, env: NodeJS.ProcessEnv): Promis
 export function parseHttpJobDefinition(
   input: unknown,
   env: NodeJS.ProcessEnv,
+  egress?: (url: URL) => Promise<void>,
 ): { job?: Job; problems: string[] } {
   if (input && typeof input === "object" && ("command" in input || "sql" in input)) {
     return { problems: ["only http jobs can be registered over HTTP"] };
   }
-  const parsed = parseDeclarativeJob(input, env, "api");
+  const parsed = parseDeclarativeJob(input, env, "api", egress);
   return {
     job: parsed.job,
     problems: parsed.problems.map((p) => `${p.path.length > 0 ? `${p.path.join(".")}: ` : ""}${p.message}`),

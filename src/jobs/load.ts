@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
 import { extname } from "node:path";
 import type { Config } from "../config.js";
+import { pathList } from "../config/schemas.js";
 import { ConfigError } from "../errors.js";
 import { builtinJobs } from "./builtin/index.js";
 import { loadJobsModule } from "./registry.js";
@@ -29,19 +31,30 @@ export async function loadJobs(
     }
   };
   add(builtinJobs(config));
-  for (const path of config.jobsFiles) {
+  const fromEnv = fromJobsFileVariable(config.jobsFiles, env);
+  for (const [index, path] of config.jobsFiles.entries()) {
+    // Problems name where the path came from: the JOBS_FILE variable or a --jobs flag.
+    const flag = index < fromEnv ? "JOBS_FILE" : "--jobs";
     const extension = extname(path).toLowerCase();
     try {
-      if (MODULE_EXTENSIONS.has(extension)) add(await loadJobsModule(path));
+      if (!existsSync(path)) problems.push(`${flag} ${path}: file not found`);
+      else if (MODULE_EXTENSIONS.has(extension)) add(await loadJobsModule(path, flag));
       else if (FILE_EXTENSIONS.has(extension)) {
         // Loaded on demand: the YAML parser costs start-up time only to those who use jobs files.
         const { loadJobsFile } = await import("./jobs-file.js");
         add(await loadJobsFile(path, env));
-      } else problems.push(`--jobs ${path}: expected a .js/.mjs module or a .yaml/.yml/.json file`);
+      } else problems.push(`${flag} ${path}: expected a .js/.mjs module or a .yaml/.yml/.json file`);
     } catch (error) {
       if (error instanceof ConfigError) problems.push(...error.problems);
       else throw error;
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** How many of `paths` (JOBS_FILE's entries, then --jobs flags: loadConfig) came from JOBS_FILE. */
+function fromJobsFileVariable(paths: string[], env: NodeJS.ProcessEnv): number {
+  const parsed = pathList.safeParse(env.JOBS_FILE ?? "");
+  const listed = parsed.success ? parsed.data : [];
+  return listed.every((path, index) => paths[index] === path) ? listed.length : 0;
 }

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, errorMessage } from "../errors.js";
+import { ConfigError } from "../errors.js";
+import { describeImportError } from "./import-error.js";
 import { parseCodeJob } from "./schema.js";
 import type { Job } from "../types.js";
 
@@ -59,17 +61,16 @@ export function unknownJobMessage(name: string, known: string[]): string {
  * Load a jobs module: its default export (or named export `jobs`) is an array of jobs.
  * Every problem of every job is collected, so one run of `runner check` shows them all.
  */
-export async function loadJobsModule(path: string): Promise<Job[]> {
+export async function loadJobsModule(path: string, flag = "--jobs"): Promise<Job[]> {
   const absolute = resolve(path);
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && errorMessage(error).includes(absolute)) {
-      throw new ConfigError(`--jobs ${path}: file not found`);
-    }
-    throw new ConfigError(`--jobs ${path}: cannot load the module: ${errorMessage(error).split("\n")[0]}`);
+    // Only a missing module file is "file not found": Node reports a package the module imports
+    // with the same code and the module's path in the message.
+    if (!existsSync(absolute)) throw new ConfigError(`${flag} ${path}: file not found`);
+    throw new ConfigError(describeImportError(error, flag, path, absolute));
   }
   const exported = module.default ?? module.jobs;
   const list = Array.isArray(exported)
@@ -78,7 +79,7 @@ export async function loadJobsModule(path: string): Promise<Job[]> {
       ? [exported]
       : undefined;
   if (!list) {
-    throw new ConfigError(`--jobs ${path}: expected a default export that is an array of jobs`);
+    throw new ConfigError(`${flag} ${path}: expected a default export that is an array of jobs`);
   }
   const problems: string[] = [];
   const jobs: Job[] = [];

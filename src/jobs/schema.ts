@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../util/duration.js";
-import { scheduleProblem } from "../schedule/cron.js";
+import { dstPolicy, scheduleProblem } from "../schedule/cron.js";
 import { type Job, type JobHandler, type JobInput, RUNNER_ROW, type RetryOptions } from "../types.js";
 
 export const JOB_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -51,6 +51,14 @@ export const jobOptionsShape = {
   group: z.string().regex(JOB_NAME, "expected a group name like a job name").optional(),
   jitter: duration.optional(),
   catchUp: z.enum(["none", "latest", "all"]).default("latest"),
+  // Unset fields take the schedule's default (schedule/dst.ts), filled in by toJob.
+  dst: z
+    .object({
+      repeated: z.enum(["first", "last", "both"]).optional(),
+      skipped: z.enum(["shift", "skip"]).optional(),
+    })
+    .strict()
+    .optional(),
   misfireGraceSeconds: z
     .number()
     .int()
@@ -99,6 +107,7 @@ export function toJob(options: ParsedOptions, run: JobHandler, source: string): 
     group: options.group,
     jitterMs: options.jitter ?? 0,
     catchUp: options.catchUp,
+    dst: dstPolicy(options.schedule.trim(), options.dst),
     misfireGraceSeconds: options.misfireGraceSeconds,
     description: options.description,
     ping: options.ping,

@@ -4,6 +4,7 @@ import { errorMessage } from "../errors.js";
 import type { JobContext, JobHandler } from "../types.js";
 import { durationField } from "./fields.js";
 import { scrubbing } from "./interpolate.js";
+import { type Answer, fetchFollowing } from "./redirects.js";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -17,13 +18,25 @@ export const httpSpec = z
       .pipe(z.enum(METHODS, { error: `expected one of ${METHODS.join(", ")}` }))
       .default("GET"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
-    // YAML reads `x-count: 5` as a number; a header is text either way.
+    // YAML reads `x-count: 5` as a number; a header is text either way. A name that is not a token,
+    // or CR/LF/NUL in a value, would fail every run (fetch refuses them): refused at load instead.
     headers: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .record(
+        z
+          .string()
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "a header name is letters, digits and !#$%&'*+-.^_`|~"),
+        z
+          .union([z.string(), z.number(), z.boolean()])
+          .transform(String)
+          .refine((value) => !/[\r\n\0]/.test(value), "a header value must not contain CR, LF or NUL"),
+      )
       .default({}),
     body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
     timeout: durationField.optional(),
     expect: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+    follow_redirects: z
+      .union([z.boolean(), z.literal("any")], { error: 'expected true, false or "any"' })
+      .default(false),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -46,10 +59,16 @@ const READ_BYTES = PREVIEW_CHARS * 4;
 /**
  * Call an endpoint, as a cron line with curl would. Success is an expected status (any 2xx by
  * default); the status and the first 1024 characters of the answer are kept with the run.
+ * Redirects are not followed unless `follow_redirects` says so (redirects.ts): a 3xx is the
+ * answer, kept with its `location`.
  * Without its own `timeout` the request lives as long as the run: ctx.signal aborts at the job's
  * timeout and at shutdown.
  */
-export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): JobHandler {
+export function httpHandler(
+  spec: HttpSpec,
+  secrets: readonly string[] = [],
+  egress?: (url: URL) => Promise<void>,
+): JobHandler {
   const headers = { ...spec.headers };
   let body: string | undefined;
   if (typeof spec.body === "string") body = spec.body;
@@ -58,6 +77,8 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
       headers["content-type"] = "application/json";
   }
+  // The slot's key, so the endpoint can drop a retry or a second replica's call; the job's own wins.
+  const ownKey = Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
   const target = `${spec.method} ${spec.url}`;
   const expected = (status: number) =>
     spec.expect ? spec.expect.includes(status) : status >= 200 && status < 300;
@@ -72,19 +93,28 @@ export function httpHandler(spec: HttpSpec, secrets: readonly string[] = []): Jo
       else reason = causeOf(error);
       return new Error(`${target} failed: ${reason}`);
     };
-    let response: Response;
+    let answer: Answer;
     let text: string;
     try {
-      response = await fetch(spec.url, { method: spec.method, headers, body, signal, redirect: "follow" });
-      text = await readPreview(response);
+      const sent = ownKey ? headers : { ...headers, "idempotency-key": ctx.idempotencyKey };
+      answer = await fetchFollowing(
+        spec.url,
+        { method: spec.method, headers: sent, body, signal },
+        spec.follow_redirects,
+        egress,
+      );
+      text = await readPreview(answer.response);
     } catch (error) {
       throw failed(error);
     }
+    const { response, location } = answer;
     if (!expected(response.status)) {
       const preview = text.slice(0, ERROR_CHARS).replace(/\s+/g, " ").trim();
-      throw new Error(`${target} answered ${response.status}${preview ? `: ${preview}` : ""}`);
+      const redirect = location === undefined ? "" : ` (redirect to ${location} not followed)`;
+      throw new Error(`${target} answered ${response.status}${redirect}${preview ? `: ${preview}` : ""}`);
     }
-    return { status: response.status, body: text.slice(0, PREVIEW_CHARS) };
+    const result = { status: response.status, body: text.slice(0, PREVIEW_CHARS) };
+    return location === undefined ? result : { ...result, location };
   });
 }
 

@@ -6,7 +6,7 @@ import type { Job, JobHandler } from "../types.js";
 import { commandHandler, commandSpec } from "./command.js";
 import { httpHandler, httpSpec } from "./http.js";
 import { scrub } from "../util/secrets.js";
-import { interpolate } from "./interpolate.js";
+import { type Binding, type Interpolated, interpolate } from "./interpolate.js";
 import { sqlHandler, sqlSpec } from "./sql.js";
 
 export const KINDS = ["http", "command", "sql"] as const;
@@ -32,6 +32,13 @@ const optionsSchema = z
 
 const SPECS = { http: httpSpec, command: commandSpec, sql: sqlSpec } as const;
 
+/** `${NAME}` in a shell line and in SQL statements is data, not code (see interpolate.ts). */
+const BINDINGS: Record<Kind, (path: (string | number)[]) => Binding> = {
+  http: () => "splice",
+  command: (path) => (path.length === 1 && path[0] === "shell" ? "shell" : "splice"),
+  sql: (path) => (path[0] === "statement" || path[0] === "statements" ? "sql" : "splice"),
+};
+
 function issuesToProblems(error: z.ZodError, prefix: (string | number)[] = []): Problem[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...(issue.path as (string | number)[])];
@@ -51,6 +58,8 @@ export function parseDeclarativeJob(
   input: unknown,
   env: NodeJS.ProcessEnv,
   source: string,
+  /** Checks every request of an http job (jobs registered over HTTP: kinds/egress.ts). */
+  egress?: (url: URL) => Promise<void>,
 ): { job?: Job; problems: Problem[] } {
   if (!input || typeof input !== "object" || Array.isArray(input)) {
     return {
@@ -82,7 +91,7 @@ export function parseDeclarativeJob(
   let handler: JobHandler | undefined;
   let secrets: string[] = [];
   for (const kind of kinds) {
-    const resolved = interpolate(entry[kind], env);
+    const resolved = interpolate(entry[kind], env, BINDINGS[kind]);
     secrets = [...secrets, ...resolved.secrets];
     problems.push(...resolved.problems.map((p) => ({ path: [kind, ...p.path], message: p.message })));
     const spec = SPECS[kind].safeParse(resolved.value);
@@ -93,7 +102,7 @@ export function parseDeclarativeJob(
         ...issuesToProblems(spec.error, [kind]).filter((p) => !unset.has(JSON.stringify(p.path))),
       );
     else if (kinds.length === 1 && resolved.problems.length === 0 && options.success)
-      handler = build(kind, spec.data, options.data.timeout, resolved.secrets);
+      handler = build(kind, spec.data, options.data.timeout, resolved, egress);
   }
 
   if (problems.length > 0 || !handler || !options.success) {
@@ -104,8 +113,20 @@ export function parseDeclarativeJob(
   return { job: toJob(options.data, handler, source), problems: [] };
 }
 
-function build(kind: Kind, spec: unknown, timeoutMs: number, secrets: string[]): JobHandler {
-  if (kind === "http") return httpHandler(spec as z.output<typeof httpSpec>, secrets);
-  if (kind === "command") return commandHandler(spec as z.output<typeof commandSpec>, secrets);
-  return sqlHandler(spec as z.output<typeof sqlSpec>, timeoutMs, secrets);
+function build(
+  kind: Kind,
+  spec: unknown,
+  timeoutMs: number,
+  resolved: Interpolated<unknown>,
+  egress: ((url: URL) => Promise<void>) | undefined,
+): JobHandler {
+  const { secrets, shellEnv, sqlParams } = resolved;
+  if (kind === "http") return httpHandler(spec as z.output<typeof httpSpec>, secrets, egress);
+  if (kind === "command") return commandHandler(spec as z.output<typeof commandSpec>, secrets, shellEnv);
+  const sql = spec as z.output<typeof sqlSpec>;
+  // The parameters of each statement, in the order the handler runs them.
+  const params = sql.statements
+    ? sql.statements.map((_, i) => sqlParams[JSON.stringify(["statements", i])] ?? [])
+    : [sqlParams[JSON.stringify(["statement"])] ?? []];
+  return sqlHandler(sql, timeoutMs, secrets, params);
 }

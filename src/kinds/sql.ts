@@ -44,7 +44,12 @@ const DEFAULT_SEARCH_PATH = '"$user", public';
  * runner's pool is used unless the spec has its own database_url, whose connection keeps the
  * server's own settings.
  */
-export function sqlHandler(spec: SqlSpec, timeoutMs: number, secrets: readonly string[] = []): JobHandler {
+export function sqlHandler(
+  spec: SqlSpec,
+  timeoutMs: number,
+  secrets: readonly string[] = [],
+  params: readonly (readonly string[])[] = [],
+): JobHandler {
   const statements = spec.statements ?? [spec.statement!];
   const timeout = Math.max(1, Math.floor(timeoutMs));
   return scrubbing(secrets, async (ctx: JobContext): Promise<SqlResult> => {
@@ -58,14 +63,19 @@ export function sqlHandler(spec: SqlSpec, timeoutMs: number, secrets: readonly s
         return await sql.begin(async (tx) => {
           await tx.unsafe(`set local statement_timeout = ${timeout}`);
           if (!own) await tx.unsafe(`set local search_path to ${DEFAULT_SEARCH_PATH}`);
-          return runAll(statements, (text) => tx.unsafe(text), ctx.signal);
+          return runAll(statements, params, (text, values) => tx.unsafe(text, values), ctx.signal);
         });
       }
       const connection = await sql.reserve();
       try {
         await connection.unsafe(`set statement_timeout = ${timeout}`);
         if (!own) await connection.unsafe(`set search_path to ${DEFAULT_SEARCH_PATH}`);
-        return await runAll(statements, (text) => connection.unsafe(text), ctx.signal);
+        return await runAll(
+          statements,
+          params,
+          (text, values) => connection.unsafe(text, values),
+          ctx.signal,
+        );
       } finally {
         // RESET goes back to the connection's startup values: the pool's search_path included.
         await connection.unsafe("reset statement_timeout").catch(() => {});
@@ -78,16 +88,19 @@ export function sqlHandler(spec: SqlSpec, timeoutMs: number, secrets: readonly s
   });
 }
 
+/** `params[i]` are the values bound to statement i's `$1`, `$2`, ... (its `${NAME}` references). */
 async function runAll(
   statements: string[],
-  run: (text: string) => PendingQuery<Row[]>,
+  params: readonly (readonly string[])[],
+  run: (text: string, values: string[] | undefined) => PendingQuery<Row[]>,
   signal: AbortSignal,
 ): Promise<SqlResult> {
   const results: SqlResult["statements"] = [];
   for (const [index, text] of statements.entries()) {
     const which = `statement ${index + 1}`;
     if (signal.aborted) throw new Error(`${which} not run: ${errorMessage(signal.reason)}`);
-    const query = run(text);
+    const values = params[index];
+    const query = run(text, values && values.length > 0 ? [...values] : undefined);
     // Cancel on the server: otherwise a long statement outlives its run until statement_timeout.
     const onAbort = () => query.cancel();
     signal.addEventListener("abort", onAbort, { once: true });

@@ -29,18 +29,17 @@ function scrubbing(target: DestinationStream): DestinationStream {
 
 export interface LogOptions {
   level: string;
-  format: "json" | "pretty";
+  /** auto: readable lines when the output is a terminal, JSON otherwise. */
+  format: "auto" | "json" | "pretty";
   runnerId: string;
-  /** Where lines go; defaults to stdout. Tests pass a collector; CLI commands pass stderr. */
+  /** Where lines go: stdout (1, the default) or stderr (2, CLI commands other than run). */
+  fd?: 1 | 2;
+  /** Lines go here instead, as JSON (tests pass a collector). */
   destination?: DestinationStream;
 }
 
 export function createLogger(options: LogOptions): Logger {
-  const target =
-    options.destination ??
-    (options.format === "pretty"
-      ? pretty({ sync: true, colorize: process.stdout.isTTY })
-      : pino.destination({ dest: 1, sync: false }));
+  const target = options.destination ?? stream(options.format, options.fd ?? 1);
   return pino(
     {
       level: options.level,
@@ -51,4 +50,22 @@ export function createLogger(options: LogOptions): Logger {
     },
     scrubbing(target),
   );
+}
+
+/**
+ * JSON for machines; for a person at a terminal one line per entry: time, level, message, then the
+ * fields (without the runner id, which is the host name: the terminal's own).
+ */
+function stream(format: LogOptions["format"], fd: 1 | 2): DestinationStream {
+  const terminal = Boolean((fd === 1 ? process.stdout : process.stderr).isTTY);
+  if (format === "json" || (format === "auto" && !terminal))
+    return pino.destination({ dest: fd, sync: fd === 2 });
+  return pretty({
+    sync: true,
+    destination: fd,
+    colorize: terminal,
+    singleLine: true,
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname,runner_id",
+  });
 }

@@ -36,7 +36,7 @@ export async function jobStatus(
   const now = new Date();
   return rows.map((row) => {
     const job = row.name === RUNNER_ROW ? undefined : registry.get(row.name);
-    const next = job && (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now));
+    const next = job && (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now, job.dst));
     const view = job ? jobView(job, next) : undefined;
     return {
       ...view,

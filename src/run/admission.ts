@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
-import type { SlotFire } from "../types.js";
+import type { Logger } from "pino";
+import { errorMessage } from "../errors.js";
+import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
+import type { Store } from "../store/store.js";
+import type { Job, SlotFire } from "../types.js";
+import type { RunEventBus } from "./events.js";
 
-/** Why a slot was not run by anyone. */
-export type MissReason = "overloaded" | "at capacity";
+export type { MissReason } from "./events.js";
 
 /** The error text of a slot no replica had room for (recorded `skipped`). */
 export const AT_CAPACITY = "missed: at capacity (no replica had room; MAX_CONCURRENT_RUNS)";
@@ -18,6 +22,14 @@ export class OverloadedError extends Error {
   constructor(readonly slots: number) {
     super(`overloaded: ${MAX_CLAIMS_IN_FLIGHT} claims already in flight`);
   }
+}
+
+/** What bounds this replica's work (MAX_CONCURRENT_RUNS) and orders its claims. */
+export interface ExecutorLimits {
+  maxConcurrentRuns: number;
+  runnerId: string;
+  /** A job's mutual-exclusion group with its limit and members, when it has one. */
+  groupOf?: (job: Job) => { name: string; max: number; jobs: string[] } | undefined;
 }
 
 /**
@@ -50,4 +62,34 @@ export function startOf(fire: SlotFire): Date {
     .digest()
     .readUInt32BE(0);
   return new Date(fire.instant.getTime() + (hash % (jitter + 1)));
+}
+
+/**
+ * Slots this replica had no room for: once their instant is past the on-time tolerance, any that
+ * no replica claimed are recorded skipped ("missed: at capacity"), once across replicas by the
+ * slot's unique key. Returns the timer (cleared at a stop: then the replicas still running decide).
+ */
+export function settleLeftovers(
+  fires: SlotFire[],
+  store: Pick<Store, "recordMissed">,
+  events: RunEventBus,
+  log: Logger,
+  done: () => void,
+): NodeJS.Timeout {
+  const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
+  const timer = setTimeout(
+    () => {
+      done();
+      store
+        .recordMissed(
+          fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
+          AT_CAPACITY,
+        )
+        .then((slots) => events.emit("missed", { reason: "at capacity", slots }))
+        .catch((error) => log.warn("could not record slots missed at capacity: %s", errorMessage(error)));
+    },
+    Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
+  );
+  timer.unref();
+  return timer;
 }

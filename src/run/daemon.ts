@@ -13,6 +13,7 @@ import { type OpenDatabase, openDatabase } from "../store/open.js";
 import { type RunRow, Store } from "../store/store.js";
 import type { Job, JobHandler, JobInput, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
+import { registerConfigSecrets } from "../util/secrets.js";
 import { VERSION } from "../version.js";
 import { Dispatcher } from "./dispatch.js";
 import { RunEventBus } from "./events.js";
@@ -23,6 +24,7 @@ import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { checkGroups, groupOf } from "./groups.js";
 import { runOnce } from "./once.js";
 import { keepProgress } from "./progress.js";
+import { publishJobs } from "./publish.js";
 
 export interface DaemonOptions {
   /** Defaults to the configuration read from process.env. */
@@ -63,6 +65,7 @@ export class Daemon {
 
   constructor(options: DaemonOptions = {}) {
     this.config = options.config ?? loadConfig(process.env);
+    registerConfigSecrets(this.config);
     this.log =
       options.log ??
       createLogger({
@@ -147,6 +150,7 @@ export class Daemon {
     });
     const dispatcher = new Dispatcher({
       executor,
+      store,
       registry: this.registry,
       claimLead: this.#claimLead,
       events: this.events,
@@ -179,9 +183,10 @@ export class Daemon {
       triggersWanted: () => this.config.jobsEnabled && this.state === "running",
       settleMissed: () => dispatcher.settleMissed(),
     });
+    const publish = await publishJobs({ store, registry: this.registry, config: this.config, log: this.log });
     const loop = new Loop(
       this.config.intervalSeconds * 1000,
-      [...steps, ...this.#extraSteps],
+      [...steps, ...this.#extraSteps, publish],
       this.log,
       (tick) => {
         for (const listener of this.#tickListeners) listener(tick);
@@ -194,7 +199,6 @@ export class Daemon {
     this.liveness.moveTo("running");
     if (this.config.jobsEnabled) {
       for (const job of jobs) dispatcher.rememberDowntime(job, known.get(job.name)?.firstSeenAt ?? now, now);
-      void dispatcher.settleMissed();
     }
     loop.start();
     for (const job of jobs) {

@@ -5,14 +5,19 @@ import type { ClaimLead } from "../schedule/claim-lead.js";
 import { planFires } from "../schedule/misfire.js";
 import { MissedSlots } from "../schedule/missed-slots.js";
 import type { DueJob } from "../schedule/scheduler.js";
+import type { ReleasedSlot, Store } from "../store/store.js";
 import type { Job, SlotFire } from "../types.js";
 import { OverloadedError } from "./admission.js";
 import type { RunEventBus } from "./events.js";
 import type { Executor } from "./executor.js";
 
-/** What the dispatcher uses: the executor to claim with, and whether firing is allowed now. */
+/**
+ * What the dispatcher uses: the executor to claim with, the store to take slots other replicas
+ * released, and whether firing is allowed now.
+ */
 export interface DispatchNeeds {
   executor: Executor;
+  store: Store;
   registry: Registry;
   claimLead: ClaimLead;
   events: RunEventBus;
@@ -50,11 +55,22 @@ export class Dispatcher {
     this.#missed.forget(name);
   }
 
-  /** Run missed slots by each job's policy; slots another replica ran conflict and are skipped. */
+  /**
+   * Run missed slots by each job's policy, with the slots a stopping replica released (taken
+   * from the database by exactly one replica); slots another replica ran conflict and are skipped.
+   */
   async settleMissed(): Promise<void> {
-    if (this.#missed.size === 0 || !this.needs.mayFire()) return;
-    const { registry } = this.needs;
-    await this.fire(this.#missed.drain(Date.now(), (name) => registry.has(name)));
+    if (!this.needs.mayFire()) return;
+    const { registry, store, executor } = this.needs;
+    // Outcomes written during an outage's end come first: a finished run whose row still read
+    // `running` would make its job's catch-up claim a `skipped` overlap.
+    await executor.flushOutcomes();
+    const released = await store.takeReleased(registry.names());
+    const fires = releasedFires(released, registry, Date.now());
+    if (this.#missed.size > 0) fires.push(...this.#missed.drain(Date.now(), (name) => registry.has(name)));
+    // A slot both released and remembered (this process released it, then started again) once.
+    const once = new Map(fires.map((fire) => [`${fire.job.name}@${fire.instant.getTime()}`, fire]));
+    await this.fire([...once.values()]);
   }
 
   /** Claim and start; when the database does not answer, remember the slots as missed. */
@@ -65,7 +81,6 @@ export class Dispatcher {
       const started = performance.now();
       await executor.fireSlots(fires);
       claimLead.observe(performance.now() - started, fires.length);
-      for (const fire of fires) this.#missed.noteSettled(fire);
     } catch (error) {
       // Overload is counted and logged once a minute (run-log.ts), not once a second.
       if (error instanceof OverloadedError)
@@ -74,4 +89,23 @@ export class Dispatcher {
       for (const fire of fires) this.#missed.remember(fire.job, fire.instant);
     }
   }
+}
+
+/**
+ * Released slots, planned by their job's policy like any slot processed at this moment: one still
+ * within the on-time tolerance runs as `schedule`, a later one by `catchUp`.
+ */
+function releasedFires(released: ReleasedSlot[], registry: Registry, now: number): SlotFire[] {
+  const byJob = new Map<string, Date[]>();
+  for (const slot of released)
+    byJob.set(slot.job_name, [...(byJob.get(slot.job_name) ?? []), slot.scheduled_for]);
+  const fires: SlotFire[] = [];
+  for (const [name, slots] of byJob) {
+    const job = registry.get(name);
+    if (!job) continue;
+    slots.sort((a, b) => a.getTime() - b.getTime());
+    for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds))
+      fires.push({ job, ...fire });
+  }
+  return fires;
 }

@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { FailureCount } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
-import type { MissReason } from "./admission.js";
 
 /**
  * Run events flow one way: the executor publishes, metrics, logs and alerts subscribe and never
@@ -15,6 +14,9 @@ export interface RunInfo {
   scheduledFor: Date | null;
   startedAt: Date;
 }
+
+/** Why a slot was not run by this replica in time. */
+export type MissReason = "overloaded" | "at capacity";
 
 export interface RunEvents {
   started: [RunInfo];

@@ -1,16 +1,23 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
 import { errorMessage } from "../errors.js";
-import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
 import type { Store } from "../store/store.js";
 import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
-import { AT_CAPACITY, MAX_CLAIMS_IN_FLIGHT, OverloadedError, replicaOrder, startOf } from "./admission.js";
+import {
+  type ExecutorLimits,
+  MAX_CLAIMS_IN_FLIGHT,
+  OverloadedError,
+  replicaOrder,
+  settleLeftovers,
+  startOf,
+} from "./admission.js";
+import { jobContext } from "./context.js";
 import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
-import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
+import { type DueRun, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
 
 export type { SlotFire };
 
@@ -28,9 +35,10 @@ interface BegunRun {
   start: RunStart;
 }
 
-const STOPPED_EARLY: RunOutcome = {
+/** The outcome a caller sees for a claim given back at a stop (its row is deleted, not recorded). */
+const RELEASED: RunOutcome = {
   status: "interrupted",
-  error: "stopped before its instant",
+  error: "released at shutdown before its instant",
   durationMs: 0,
 };
 
@@ -38,14 +46,6 @@ export interface StartedRun {
   runId: string;
   /** The final outcome, after any retries. */
   done: Promise<RunOutcome>;
-}
-
-/** What bounds this replica's work (MAX_CONCURRENT_RUNS) and orders its claims. */
-export interface ExecutorLimits {
-  maxConcurrentRuns: number;
-  runnerId: string;
-  /** A job's mutual-exclusion group with its limit and members, when it has one. */
-  groupOf?: (job: Job) => { name: string; max: number; jobs: string[] } | undefined;
 }
 
 /**
@@ -57,15 +57,16 @@ export interface ExecutorLimits {
 export class Executor {
   private readonly active = new Map<string, ActiveRun>();
   private stopping = false;
+  /** Claims on their way to the database (fireSlots): a stop waits for them, to release them. */
+  private readonly claiming = new Set<Promise<StartedRun[]>>();
   private readonly gate = new StartGate((runs) => this.startDue(runs));
   private readonly retries: Retries;
   private readonly outcomes: OutcomeWriter;
-
   /** Handlers called and not yet settled: what MAX_CONCURRENT_RUNS bounds. */
   private handlersRunning = 0;
   private claimsInFlight = 0;
-  /** Slots left to other replicas, checked once their instant has passed (see settleLeftovers). */
-  private readonly leftoverTimers = new Set<NodeJS.Timeout>();
+  /** Slots left to other replicas, checked once their instant has passed (settleLeftovers). */
+  private readonly leftovers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: Store,
@@ -85,40 +86,30 @@ export class Executor {
   async fireSlots(fires: SlotFire[]): Promise<StartedRun[]> {
     if (fires.length === 0 || this.stopping) return [];
     if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT) throw new OverloadedError(fires.length);
+    const claiming = this.admit(fires);
+    this.claiming.add(claiming);
+    try {
+      return await claiming;
+    } finally {
+      this.claiming.delete(claiming);
+    }
+  }
+
+  /** Every slot when there is room; else this replica's share, the rest left to other replicas. */
+  private async admit(fires: SlotFire[]): Promise<StartedRun[]> {
     const room = () => this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size;
     if (room() >= fires.length) return this.claim(fires);
-    // Room for some only: try them in this replica's order, leave the rest to other replicas.
     const candidates = replicaOrder(fires, this.limits.runnerId);
     const started: StartedRun[] = [];
     for (let pass = 0; pass < 3 && candidates.length > 0 && room() > 0; pass++)
       started.push(...(await this.claim(candidates.splice(0, room()))));
-    if (candidates.length > 0) this.settleLeftovers(candidates);
+    if (candidates.length > 0) {
+      const timer = settleLeftovers(candidates, this.store, this.events, this.log, () =>
+        this.leftovers.delete(timer),
+      );
+      this.leftovers.add(timer);
+    }
     return started;
-  }
-
-  /**
-   * Slots this replica had no room for: once their instant is past the on-time tolerance, any that
-   * no replica claimed are recorded skipped ("missed: at capacity"), once across replicas.
-   */
-  private settleLeftovers(fires: SlotFire[]): void {
-    const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
-    const timer = setTimeout(
-      () => {
-        this.leftoverTimers.delete(timer);
-        this.store
-          .recordMissed(
-            fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
-            AT_CAPACITY,
-          )
-          .then((slots) => this.events.emit("missed", { reason: "at capacity", slots }))
-          .catch((error) =>
-            this.log.warn("could not record slots missed at capacity: %s", errorMessage(error)),
-          );
-      },
-      Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
-    );
-    timer.unref();
-    this.leftoverTimers.add(timer);
   }
 
   /** Claim slots in one statement and start (at their instant) the ones this replica won. */
@@ -142,6 +133,15 @@ export class Executor {
     }
     const byKey = new Map(fires.map((f) => [`${f.job.name}@${f.instant.getTime()}`, f]));
     const started: StartedRun[] = [];
+    if (this.stopping) {
+      // The stop began while the claim was on its way: give the claims back, as stop() does.
+      await releaseClaimed(
+        this.store,
+        this.log,
+        claimed.filter((row) => row.status === "running").map((row) => row.id),
+      );
+      return started;
+    }
     for (const row of claimed) {
       const fire = byKey.get(`${row.job_name}@${row.scheduled_for.getTime()}`);
       if (!fire) continue;
@@ -155,7 +155,7 @@ export class Executor {
         continue;
       }
       // Until its instant a run counts as this replica's (its lease is renewed), and a stop
-      // records it interrupted.
+      // gives its claim back (releaseEarly).
       started.push({ runId: row.id, done: this.gate.hold(fire, row.id, startOf(fire)) });
     }
     // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
@@ -172,7 +172,7 @@ export class Executor {
     const begun: [BegunRun, DueRun][] = [];
     for (const due of runs) {
       const { job, trigger, instant } = due.fire;
-      if (this.stopping) due.resolve(STOPPED_EARLY);
+      if (this.stopping) due.resolve(RELEASED);
       else
         begun.push([
           this.begin({ job, runId: due.runId, trigger, attempt: 1, scheduledFor: instant, params: {} }),
@@ -195,6 +195,16 @@ export class Executor {
       runId,
       done: this.follow(this.begin({ job, runId, trigger, attempt: 1, scheduledFor: null, params })),
     };
+  }
+
+  /**
+   * Write the outcomes of finished runs still waiting for the database, now. Their rows read
+   * `running` until then, and a claim's overlap check would skip a slot for them. Throws when
+   * some could not be written.
+   */
+  async flushOutcomes(): Promise<void> {
+    const left = await this.outcomes.flush();
+    if (left > 0) throw new Error(`${left} finished run(s) still waiting to record their outcome`);
   }
 
   isRunning(jobName: string): boolean {
@@ -223,14 +233,26 @@ export class Executor {
   }
 
   /** Register a run, publish its start and call its handler. */
-  private begin(start: RunStart): BegunRun {
-    const { job, runId, trigger, attempt, scheduledFor, params } = start;
+  private begin(first: RunStart): BegunRun {
+    const { job, runId, trigger, attempt, scheduledFor, params } = first;
+    // A slot's key is the same everywhere; a run without a slot keeps its first attempt's id.
+    const key = first.idempotencyKey ?? (scheduledFor ? `${job.name}@${scheduledFor.toISOString()}` : runId);
+    const start = { ...first, idempotencyKey: key };
     const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
     const run: ActiveRun = { info, controller: new RunController(), done: undefined };
     this.active.set(runId, run);
     this.handlersRunning++;
     this.events.emit("started", info);
-    return { run, call: callHandler(job.run, this.context(info, run.controller, params)), start };
+    const context = jobContext({
+      info,
+      controller: run.controller,
+      params,
+      idempotencyKey: key,
+      sql: this.sql,
+      log: this.log,
+      events: this.events,
+    });
+    return { run, call: callHandler(job.run, context), start };
   }
 
   /** Settle a begun run: timeout, outcome row, finished event, retries. */
@@ -248,29 +270,6 @@ export class Executor {
     return this.retries.after(start, outcome);
   }
 
-  /** `signal` and `log` are made when first read: most handlers use neither (see RunController). */
-  private context(info: RunInfo, controller: RunController, params: Record<string, string>): JobContext {
-    const parent = this.log;
-    let log: Logger | undefined;
-    return {
-      get signal() {
-        return controller.signal;
-      },
-      get log() {
-        log ??= parent.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt });
-        return log;
-      },
-      sql: this.sql,
-      params,
-      runId: info.runId,
-      jobName: info.job.name,
-      scheduledFor: info.scheduledFor,
-      attempt: info.attempt,
-      trigger: info.trigger,
-      progress: (done, total) => this.events.emit("progress", { ...info, done, total }),
-    };
-  }
-
   /**
    * Stop starting runs, wait up to `graceMs` for running ones, then abort their signals: they
    * are recorded `interrupted`. Resolves when every outcome is written (or given up).
@@ -279,11 +278,11 @@ export class Executor {
     this.stopping = true;
     this.retries.stop();
     // Left to other replicas: a replica still running records them; this one no longer decides.
-    for (const timer of this.leftoverTimers) clearTimeout(timer);
-    this.leftoverTimers.clear();
+    for (const timer of this.leftovers) clearTimeout(timer);
+    this.leftovers.clear();
     const early = this.gate.ids();
     this.gate.releaseAll();
-    await bounded(this.store.markInterrupted(early, "stopped before its instant"), 1000);
+    await bounded(Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]), 1000);
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length === 0) return;
     await bounded(Promise.allSettled(pending), graceMs);

@@ -1,5 +1,6 @@
 import { errorMessage } from "../errors.js";
 import type { JobContext, JobHandler, RunOutcome } from "../types.js";
+import { scrub } from "../util/secrets.js";
 
 /** Why a run's signal was aborted. */
 export class RunAbort extends Error {
@@ -21,10 +22,19 @@ export function boundedResult(value: unknown): unknown {
   try {
     text = JSON.stringify(value);
   } catch {
-    return { unserializable: String(value) };
+    return { unserializable: scrub(String(value)) };
   }
   if (text === undefined) return undefined;
-  if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) return JSON.parse(text);
+  // Every secret the process knows, before the preview could cut one in half.
+  text = scrub(text);
+  if (Buffer.byteLength(text) <= MAX_RESULT_BYTES) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // A secret that spanned JSON syntax ("a\":\"b") was cut out of it: keep the text.
+      return { redacted: text };
+    }
+  }
   return { truncated: true, preview: text.slice(0, 1024) };
 }
 
@@ -97,8 +107,8 @@ export function settleCall(
     const fail = (error: unknown) =>
       settle({
         status: "failed",
-        error: errorMessage(error),
-        errorStack: error instanceof Error ? error.stack : undefined,
+        error: scrub(errorMessage(error)),
+        errorStack: error instanceof Error && error.stack ? scrub(error.stack) : undefined,
         // A kind may attach what it has (a command's exit code and output tails) to its error.
         result: boundedResult((error as { result?: unknown } | null)?.result),
       });

@@ -40,7 +40,7 @@ function latestSlots(registry: Registry, now: Date): SlotFire[] {
   const fires: SlotFire[] = [];
   for (const job of registry.list()) {
     if (!job.enabled) continue;
-    const latest = latestInstant(job.schedule, job.timezone, now);
+    const latest = latestInstant(job.schedule, job.timezone, now, job.dst);
     if (!latest) continue;
     const late = now.getTime() - latest.getTime();
     if (late > Math.max(job.misfireGraceSeconds, 60) * 1000) continue;

@@ -2,10 +2,11 @@ import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
 import type { FailureCount, Store } from "../store/store.js";
 import type { Job, RunOutcome } from "../types.js";
-import { retry } from "../util/retry.js";
+import { type Backoff, backoffDelay } from "../util/retry.js";
 
 /** Tries before a stopping process gives up on an unreachable database (about 7.5 s of waits at most). */
 const TRIES_WHEN_STOPPING = 5;
+const BACKOFF: Backoff = { initialMs: 500, maxMs: 5000 };
 /** Outcomes per statement: large enough for a fan-out's second, small enough for one round trip. */
 const MAX_BATCH = 2000;
 
@@ -18,17 +19,23 @@ interface Pending {
 
 /**
  * Writes outcomes in batches (group commit): outcomes that settle while a write is going, or in
- * the same turn of the event loop, go out together in one statement. An outcome is written in the
- * turn after its handler settles when nothing else is being written, else right after the write
- * in flight: the delay is one round trip. The queue is bounded by the runs in flight, since a run
- * stays running until its outcome is written. While the database is away a batch is retried with
- * backoff (a finished run is never forgotten); a stopping process gives up after a few tries and
- * leaves the rows to the reaper.
+ * the same turn of the event loop, go out together in one statement, so bookkeeping costs a few
+ * statements a second rather than two per run. An outcome waits at most for the write in flight.
+ * The queue is bounded by the runs in flight, since a run stays running until its outcome is
+ * written. While the database is away a batch is retried (jittered backoff, 0.5 s doubling to
+ * 5 s): a finished run is never forgotten; a stopping process gives up after a few tries and
+ * leaves the rows to the reaper. Until written, a finished run's row still reads `running`, which
+ * the overlap check of a claim would take for a run going on: flush() writes them first.
  */
 export class OutcomeWriter {
   #queue: Pending[] = [];
+  #inFlight: Pending[] = [];
   #writing = false;
   #scheduled = false;
+  /** Ends the current backoff wait early (flush). */
+  #wake: () => void = () => {};
+  /** flush() callers, told after the next write attempt how many outcomes are still not written. */
+  #flushers: ((left: number) => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -36,16 +43,38 @@ export class OutcomeWriter {
     private readonly stopping: () => boolean,
   ) {}
 
+  /** Outcomes finished but not written yet. */
+  get pending(): number {
+    return this.#queue.length + this.#inFlight.length;
+  }
+
   /** Resolves with the job's failure counts around this run, or undefined when it was not written. */
   record(runId: string, job: Job, outcome: RunOutcome): Promise<FailureCount | undefined> {
     return new Promise((resolve) => {
       this.#queue.push({ runId, job, outcome, resolve });
-      if (this.#writing || this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        void this.#drain();
-      });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Write every outcome still waiting now, without its backoff, and wait until they are written or
+   * a try fails. Resolves with how many are still not written.
+   */
+  flush(): Promise<number> {
+    if (this.pending === 0) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      this.#flushers.push(resolve);
+      this.#wake();
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#writing || this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#drain();
     });
   }
 
@@ -54,42 +83,53 @@ export class OutcomeWriter {
     this.#writing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        const counts = await this.#write(batch);
-        batch.forEach((pending, i) => pending.resolve(counts[i]));
+        this.#inFlight = this.#queue.splice(0, MAX_BATCH);
+        const counts = await this.#write(this.#inFlight);
+        const done = this.#inFlight;
+        this.#inFlight = [];
+        done.forEach((pending, i) => pending.resolve(counts[i]));
+        if (this.#queue.length === 0) this.#tell(0);
       }
     } finally {
       this.#writing = false;
     }
   }
 
+  #tell(left: number): void {
+    for (const flusher of this.#flushers.splice(0)) flusher(left);
+  }
+
   async #write(batch: Pending[]): Promise<(FailureCount | undefined)[]> {
     const runs = batch.map(({ runId, job, outcome }) => ({ id: runId, jobName: job.name, outcome }));
-    try {
-      return await retry(() => this.store.finishRuns(runs), {
-        initialMs: 500,
-        maxMs: 5000,
-        giveUp: ({ attempt }) => this.stopping() && attempt >= TRIES_WHEN_STOPPING,
-        onError: ({ error, delayMs }) =>
-          this.log.warn(
-            {
-              runs: batch.length,
-              job_name: batch[0]?.job.name,
-              run_id: batch[0]?.runId,
-              retry_in_ms: delayMs,
-            },
-            "recording outcome failed (%d in the batch): %s",
-            batch.length,
-            errorMessage(error),
-          ),
-      });
-    } catch (error) {
-      for (const { runId, job, outcome } of batch)
-        this.log.error(
-          { job_name: job.name, run_id: runId, status: outcome.status, err: error },
-          "outcome could not be recorded",
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.finishRuns(runs);
+      } catch (error) {
+        this.#tell(this.pending);
+        if (this.stopping() && attempt >= TRIES_WHEN_STOPPING) {
+          for (const { runId, job, outcome } of batch)
+            this.log.error(
+              { job_name: job.name, run_id: runId, status: outcome.status, err: error },
+              "outcome could not be recorded",
+            );
+          return batch.map(() => undefined);
+        }
+        const delayMs = backoffDelay(attempt - 1, BACKOFF);
+        this.log.warn(
+          { runs: batch.length, job_name: batch[0]?.job.name, run_id: batch[0]?.runId, retry_in_ms: delayMs },
+          "recording outcome failed (%d in the batch): %s",
+          batch.length,
+          errorMessage(error),
         );
-      return batch.map(() => undefined);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = () => {};
+      }
     }
   }
 }

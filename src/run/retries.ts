@@ -12,6 +12,8 @@ export interface RunStart {
   attempt: number;
   scheduledFor: Date | null;
   params: Record<string, string>;
+  /** ctx.idempotencyKey: set by the first attempt, kept by its retries. */
+  idempotencyKey?: string;
 }
 
 /**

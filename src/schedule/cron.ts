@@ -1,4 +1,7 @@
 import { Cron } from "croner";
+import type { DstPolicy } from "../types.js";
+import { defaultDst, nextUnder, previousUnder } from "./dst.js";
+import { nicknameProblem } from "./nicknames.js";
 
 /**
  * Cron arithmetic. croner is used as a calculator only: it never arms a timer here.
@@ -12,19 +15,38 @@ const CACHE_SIZE = 64;
 const cache = new Map<string, Cron>();
 const UTC_NAMES = new Set(["UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu"]);
 
-function compiled(expression: string, timezone: string): Cron {
-  const key = `${timezone}\u0000${expression}`;
+/** A pattern in a zone (croner's own DST handling), or at a fixed offset in minutes east of UTC. */
+function compiled(expression: string, zone: string | number): Cron {
+  const key = `${zone}\u0000${expression}`;
   let cron = cache.get(key);
   if (cron) {
     cache.delete(key);
   } else {
     // UTC through croner's fixed-offset path: 3.5 µs a nextRun instead of 57 µs through Intl.
-    const zone = UTC_NAMES.has(timezone) ? { utcOffset: 0 } : { timezone };
-    cron = new Cron(expression, { ...zone, paused: true, mode: "5-or-6-parts" });
+    const options =
+      typeof zone === "number"
+        ? { utcOffset: zone }
+        : UTC_NAMES.has(zone)
+          ? { utcOffset: 0 }
+          : { timezone: zone };
+    cron = new Cron(expression, { ...options, paused: true, mode: "5-or-6-parts" });
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   }
   cache.set(key, cron);
   return cron;
+}
+
+/** The policy, defaults filled in for the expression (see dst.ts). */
+export function dstPolicy(expression: string, dst?: Partial<DstPolicy>): DstPolicy {
+  const fallback = defaultDst(expression);
+  return { repeated: dst?.repeated ?? fallback.repeated, skipped: dst?.skipped ?? fallback.skipped };
+}
+
+/** Next instant after `after` (ms) under the policy: UTC has no DST, other zones go through dst.ts. */
+function next(expression: string, timezone: string, after: number, dst?: Partial<DstPolicy>): Date | null {
+  if (UTC_NAMES.has(timezone)) return compiled(expression, 0).nextRun(new Date(after));
+  const at = nextUnder(timezone, (offset) => compiled(expression, offset), dstPolicy(expression, dst), after);
+  return at === null ? null : new Date(at);
 }
 
 /** A one-line reason why the expression or time zone is unusable, or undefined when it is fine. */
@@ -32,11 +54,14 @@ export function scheduleProblem(expression: string, timezone: string): string | 
   if (!isTimeZone(timezone))
     return `unknown time zone ${JSON.stringify(timezone)} (expected an IANA name such as Europe/Berlin)`;
   const fields = expression.trim().split(/\s+/);
-  if (!expression.trim().startsWith("@") && (fields.length < 5 || fields.length > 6)) {
+  if (expression.trim().startsWith("@")) {
+    const problem = nicknameProblem(expression);
+    if (problem) return problem;
+  } else if (fields.length < 5 || fields.length > 6) {
     return `cron expression ${JSON.stringify(expression)} has ${fields.length} fields; expected 5 (minute hour day month weekday) or 6 (with seconds first)`;
   }
   try {
-    if (compiled(expression, timezone).nextRun(new Date()) === null) {
+    if (compiled(expression, 0).nextRun(new Date()) === null) {
       return `cron expression ${JSON.stringify(expression)} never fires`;
     }
   } catch (error) {
@@ -64,8 +89,13 @@ export function isTimeZone(timezone: string): boolean {
 }
 
 /** The first instant strictly after `after`, or null when the expression has no more. */
-export function nextInstant(expression: string, timezone: string, after: Date): Date | null {
-  return compiled(expression, timezone).nextRun(after);
+export function nextInstant(
+  expression: string,
+  timezone: string,
+  after: Date,
+  dst?: Partial<DstPolicy>,
+): Date | null {
+  return next(expression, timezone, after.getTime(), dst);
 }
 
 /**
@@ -78,12 +108,12 @@ export function instantsBetween(
   from: Date,
   to: Date,
   limit = 1000,
+  dst?: Partial<DstPolicy>,
 ): Date[] {
-  const cron = compiled(expression, timezone);
   const found: Date[] = [];
   let cursor: Date | null = from;
   while (cursor) {
-    cursor = cron.nextRun(cursor);
+    cursor = next(expression, timezone, cursor.getTime(), dst);
     if (!cursor || cursor > to) break;
     found.push(cursor);
     if (found.length > limit) found.shift();
@@ -91,7 +121,39 @@ export function instantsBetween(
   return found;
 }
 
+/** Instants in (from, to] at a fixed offset (minutes east of UTC), oldest first, at most `limit`. */
+export function instantsAtOffset(
+  expression: string,
+  offset: number,
+  from: Date,
+  to: Date,
+  limit: number,
+): Date[] {
+  const cron = compiled(expression, offset);
+  const found: Date[] = [];
+  for (
+    let cursor = cron.nextRun(from);
+    cursor && cursor <= to && found.length < limit;
+    cursor = cron.nextRun(cursor)
+  )
+    found.push(cursor);
+  return found;
+}
+
 /** The newest instant at or before `atOrBefore`, or null. */
-export function latestInstant(expression: string, timezone: string, atOrBefore: Date): Date | null {
-  return compiled(expression, timezone).previousRuns(1, new Date(atOrBefore.getTime() + 1))[0] ?? null;
+export function latestInstant(
+  expression: string,
+  timezone: string,
+  atOrBefore: Date,
+  dst?: Partial<DstPolicy>,
+): Date | null {
+  if (UTC_NAMES.has(timezone))
+    return compiled(expression, 0).previousRuns(1, new Date(atOrBefore.getTime() + 1))[0] ?? null;
+  const at = previousUnder(
+    timezone,
+    (offset) => compiled(expression, offset),
+    dstPolicy(expression, dst),
+    atOrBefore.getTime(),
+  );
+  return at === null ? null : new Date(at);
 }

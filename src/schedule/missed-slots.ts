@@ -11,17 +11,9 @@ const MAX_MISSED_PER_JOB = 1000;
  */
 export class MissedSlots {
   private readonly missed = new Map<string, { job: Job; slots: Date[] }>();
-  /** Per job, the newest slot whose claim the database answered (won or lost). */
-  private readonly settled = new Map<string, number>();
 
   get size(): number {
     return this.missed.size;
-  }
-
-  /** A claim the database answered: nothing older needs a "latest" catch-up any more. */
-  noteSettled(fire: SlotFire): void {
-    const name = fire.job.name;
-    this.settled.set(name, Math.max(this.settled.get(name) ?? 0, fire.instant.getTime()));
   }
 
   /** Remember a slot whose claim failed. Bounded: an outage must not grow memory without limit. */
@@ -40,8 +32,10 @@ export class MissedSlots {
     const from = new Date(Math.max(now.getTime() - job.misfireGraceSeconds * 1000, firstSeenAt.getTime()));
     const slots =
       job.catchUp === "latest"
-        ? [latestInstant(job.schedule, job.timezone, now)].filter((d): d is Date => d !== null && d > from)
-        : instantsBetween(job.schedule, job.timezone, from, now, MAX_MISSED_PER_JOB);
+        ? [latestInstant(job.schedule, job.timezone, now, job.dst)].filter(
+            (d): d is Date => d !== null && d > from,
+          )
+        : instantsBetween(job.schedule, job.timezone, from, now, MAX_MISSED_PER_JOB, job.dst);
     for (const slot of slots) this.remember(job, slot);
   }
 
@@ -50,17 +44,17 @@ export class MissedSlots {
   }
 
   /**
-   * Take every remembered slot and plan its catch-up run by policy. A "latest" slot older than
-   * one the database has since answered is dropped: a newer slot has run already.
+   * Take every remembered slot and plan its catch-up run by policy. With "latest" the newest
+   * missed slot runs even when a newer slot has run on time since (the database came back before
+   * this settled): README promises the newest missed slot runs once, and a slot that ran on time
+   * was never missed.
    */
   drain(now: number, isKnown: (name: string) => boolean): SlotFire[] {
     const fires: SlotFire[] = [];
     for (const [name, { job, slots }] of this.missed) {
       this.missed.delete(name);
       if (!isKnown(name)) continue;
-      const settled = this.settled.get(name) ?? 0;
-      const pending = job.catchUp === "latest" ? slots.filter((slot) => slot.getTime() > settled) : slots;
-      for (const fire of planFires(pending, now, job.catchUp, job.misfireGraceSeconds, -1))
+      for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds, -1))
         fires.push({ job, ...fire });
     }
     return fires;

@@ -43,7 +43,7 @@ export class Scheduler {
   add(job: Job, from = new Date()): void {
     this.remove(job.name);
     if (!job.enabled) return;
-    const next = nextInstant(job.schedule, job.timezone, from);
+    const next = nextInstant(job.schedule, job.timezone, from, job.dst);
     if (!next) return;
     const entry: Entry = { job, at: next.getTime(), removed: false };
     this.entries.set(job.name, entry);
@@ -110,16 +110,16 @@ export class Scheduler {
       const top = this.heap[0];
       if (!top || top.at > horizon) break;
       this.pop();
-      const { schedule, timezone } = top.job;
+      const { schedule, timezone, dst } = top.job;
       // An instant still ahead (within the lead) is its own only slot; one already passed takes
       // every slot up to now.
       const until = new Date(Math.max(now, top.at));
-      const key = `${top.at}\u0000${timezone}\u0000${schedule}`;
+      const key = `${top.at}\u0000${timezone}\u0000${schedule}\u0000${dst.repeated}/${dst.skipped}`;
       let result = computed.get(key);
       if (!result) {
         result = {
-          slots: instantsBetween(schedule, timezone, new Date(top.at - 1), until),
-          next: nextInstant(schedule, timezone, until),
+          slots: instantsBetween(schedule, timezone, new Date(top.at - 1), until, undefined, dst),
+          next: nextInstant(schedule, timezone, until, dst),
         };
         computed.set(key, result);
       }

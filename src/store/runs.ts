@@ -241,10 +241,10 @@ export class RunStore {
   /** The newest `perJob` runs of every job, for the status page's bars. */
   async recentRuns(
     perJob: number,
-  ): Promise<Pick<RunRow, "job_name" | "status" | "started_at" | "duration_ms">[]> {
+  ): Promise<Pick<RunRow, "id" | "job_name" | "status" | "started_at" | "duration_ms">[]> {
     return this.scope.sql`
-      select job_name, status, started_at, duration_ms from (
-        select job_name, status, started_at, duration_ms,
+      select id, job_name, status, started_at, duration_ms from (
+        select id::text, job_name, status, started_at, duration_ms,
           row_number() over (partition by job_name order by started_at desc, id desc) as n
         from job_runs
       ) r where n <= ${perJob} order by job_name, started_at`;

@@ -1,9 +1,11 @@
 import type { Sql } from "postgres";
 import type { RunOutcome } from "../types.js";
+import { CatalogStore } from "./catalog.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
 import { type FinishedRun, OutcomeStore } from "./outcomes.js";
+import { ReleaseStore } from "./releases.js";
 import { type NewRun, RunStore, type SlotClaim } from "./runs.js";
 import { type NewTrigger, TriggerStore } from "./triggers.js";
 
@@ -13,6 +15,7 @@ import { type NewTrigger, TriggerStore } from "./triggers.js";
  * those modules and keeps the names and signatures callers have always used.
  */
 
+export type { CatalogEntry, PublishedJob } from "./catalog.js";
 export type { DefinitionRow } from "./definitions.js";
 export type { StoreScope } from "./fragments.js";
 export { type HeartbeatRow, RUNNER_ROW } from "./jobs.js";
@@ -26,14 +29,18 @@ export {
   type SlotClaim,
 } from "./runs.js";
 export type { FinishedRun } from "./outcomes.js";
+export type { ReleasedSlot } from "./releases.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
 export class Store {
+  /** job_catalog (src/store/catalog.ts): the jobs each replica publishes. */
+  readonly catalog: CatalogStore;
   private readonly runs: RunStore;
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
   private readonly definitionStore: DefinitionStore;
   private readonly outcomes: OutcomeStore;
+  private readonly releases: ReleaseStore;
 
   constructor(
     readonly sql: Sql,
@@ -41,11 +48,13 @@ export class Store {
     leaseSeconds: number,
   ) {
     const scope: StoreScope = { sql, runnerId, leaseSeconds };
+    this.catalog = new CatalogStore(scope);
     this.runs = new RunStore(scope);
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
     this.definitionStore = new DefinitionStore(scope);
     this.outcomes = new OutcomeStore(scope);
+    this.releases = new ReleaseStore(scope);
   }
 
   // job_runs (src/store/runs.ts)
@@ -88,6 +97,14 @@ export class Store {
   }
   recentRuns(perJob: number) {
     return this.runs.recentRuns(perJob);
+  }
+
+  // job_released_slots (src/store/releases.ts)
+  releaseClaims(ids: string[]) {
+    return this.releases.releaseClaims(ids);
+  }
+  takeReleased(jobNames: string[], limit?: number) {
+    return this.releases.takeReleased(jobNames, limit);
   }
 
   // job_triggers (src/store/triggers.ts)

@@ -24,6 +24,8 @@ export interface TriggerRequest {
   id: string;
   runId: string | null;
   duplicate: boolean;
+  /** A duplicate's: the params the first request was made with. */
+  params?: Record<string, string>;
 }
 
 export class TriggerStore {
@@ -95,9 +97,11 @@ export class TriggerStore {
       ${this.keyTaken()}
       returning id::text`;
     if (inserted) return { id: inserted.id, runId: null, duplicate: false };
-    const [existing] = await sql<{ id: string; run_id: string | null }[]>`
-      select id::text, run_id::text from job_triggers where ${this.byKey(jobName, key)}`;
-    return { id: existing!.id, runId: existing!.run_id, duplicate: true };
+    const [existing] = await sql<
+      { id: string; run_id: string | null; params: Record<string, string> | null }[]
+    >`
+      select id::text, run_id::text, params from job_triggers where ${this.byKey(jobName, key)}`;
+    return { id: existing!.id, runId: existing!.run_id, duplicate: true, params: existing!.params ?? {} };
   }
 
   async triggerRunId(triggerId: string): Promise<string | null> {

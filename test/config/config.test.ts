@@ -24,12 +24,13 @@ describe("loadConfig", () => {
       heartbeatRequired: false,
       heartbeatTtlSeconds: 180,
       intervalSeconds: 60,
-      httpHost: "0.0.0.0",
+      httpHost: "127.0.0.1",
+      adminAuth: "auto",
       httpPort: 9464,
       runnerEnv: "development",
       shutdownGraceSeconds: 30,
       logLevel: "info",
-      logFormat: "json",
+      logFormat: "auto",
       alertAfterFailures: 3,
       runRetentionDays: 30,
       storageJanitorMaxAgeHours: 24,
@@ -51,10 +52,15 @@ describe("loadConfig", () => {
       JOB_LOOP_INTERVAL_SECONDS: "15",
       HTTP_HOST: "127.0.0.1",
       HTTP_PORT: "0",
+      HTTP_MAX_CONNECTIONS: "50",
       ADMIN_BASIC_USERNAME: "admin",
       ADMIN_BASIC_PASSWORD: "pw",
       INTERNAL_SECRET: "s3cret",
+      ADMIN_AUTH: "none",
       RUNNER_ENV: "production",
+      SCHEDULER_API_ALLOWED_HOSTS: "API.example.com, .corp.example",
+      JOB_GROUP_LIMITS: "reports=2, etl=1",
+      MAX_CONCURRENT_RUNS: "250",
       SHUTDOWN_GRACE_SECONDS: "7",
       LOG_LEVEL: "debug",
       LOG_FORMAT: "pretty",
@@ -80,10 +86,15 @@ describe("loadConfig", () => {
       intervalSeconds: 15,
       httpHost: "127.0.0.1",
       httpPort: 0,
+      httpMaxConnections: 50,
       adminUsername: "admin",
       adminPassword: "pw",
       internalSecret: "s3cret",
+      adminAuth: "none",
       runnerEnv: "production",
+      schedulerApiAllowedHosts: ["api.example.com", ".corp.example"],
+      groupLimits: { reports: 2, etl: 1 },
+      maxConcurrentRuns: 250,
       shutdownGraceSeconds: 7,
       logLevel: "debug",
       logFormat: "pretty",
@@ -156,6 +167,14 @@ describe("loadConfig", () => {
 
 describe("the table of variables", () => {
   const entries = Object.entries(VARIABLES) as [string, Variable][];
+
+  it("names a malformed group limit and takes name=N pairs", () => {
+    expect(() => loadConfig({ JOB_GROUP_LIMITS: "reports=2,etl" })).toThrow(
+      'JOB_GROUP_LIMITS: expected name=N pairs, N from 1; "etl" is not one (got "reports=2,etl")',
+    );
+    expect(() => loadConfig({ JOB_GROUP_LIMITS: "reports=0" })).toThrow("JOB_GROUP_LIMITS");
+    expect(loadConfig({ JOB_GROUP_LIMITS: "" }).groupLimits).toEqual({});
+  });
 
   it("maps each variable to its own Config field", () => {
     const keys = entries.map(([, v]) => v.key);

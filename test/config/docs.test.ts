@@ -82,8 +82,8 @@ describe("README's configuration table", () => {
     for (const name of names) expect(byName.has(name), name).toBe(true);
     expect(byName.get("LOG_FORMAT")).toEqual([
       "LOG_FORMAT",
-      "`json`",
-      "json \\| pretty",
+      "`auto`",
+      "auto \\| json \\| pretty",
       VARIABLES.LOG_FORMAT.description,
     ]);
     expect(byName.get("JOB_RUNNER_ID")?.[1]).toBe("the host name");

@@ -89,6 +89,24 @@ describe("deployment artifacts match the contract", () => {
     expect(compose.services.prometheus.volumes.join(" ")).toContain("alerts.yml");
   });
 
+  it("containers listen on every interface with production semantics; compose publishes on loopback, credentials from .env", () => {
+    const dockerfile = read("Dockerfile");
+    expect(dockerfile).toMatch(/^\s+RUNNER_ENV=production \\$/m);
+    expect(dockerfile).toMatch(/^\s+HTTP_HOST=0\.0\.0\.0 \\$/m);
+    const deployment = manifests().find((m) => m.kind === "Deployment");
+    const env: Container["env"] = deployment.spec.template.spec.containers[0].env;
+    expect(env!.find((e) => e.name === "HTTP_HOST")?.value).toBe("0.0.0.0");
+    expect(env!.find((e) => e.name === "RUNNER_ENV")?.value).toBe("production");
+    const compose = parseYaml(read("compose.yaml"));
+    const runner = compose.services.runner;
+    expect(runner.environment).toMatchObject({ RUNNER_ENV: "production", HTTP_HOST: "0.0.0.0" });
+    for (const secret of ["ADMIN_BASIC_USERNAME", "ADMIN_BASIC_PASSWORD", "INTERNAL_SECRET"])
+      expect(runner.environment[secret], secret).toMatch(new RegExp(`^\\$\\{${secret}:\\?.*\\.env`));
+    for (const service of Object.values(compose.services) as { ports?: string[] }[])
+      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+    expect(read(".gitignore").split("\n")).toContain(".env");
+  });
+
   it("the Dockerfile runs node directly as a non-root user", () => {
     const dockerfile = read("Dockerfile");
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/runner"\]$/m);

@@ -11,7 +11,9 @@ export default [
 ];`);
 const cli = (...args: string[]) => runCli([...args, "--jobs", jobs], env);
 
-describe("management commands (real processes)", () => {
+// Each test starts up to eight node processes; on a busy two-core machine one takes seconds to
+// start, so the default 30 s is not enough (seen: every test of this file timed out at load 20).
+describe("management commands (real processes)", { timeout: 120_000 }, () => {
   it("status shows per-job state as a table and as JSON", async () => {
     expect((await cli("--once", "--job", "report")).code).toBe(0);
     expect((await cli("--once", "--job", "flaky")).code).toBe(1);

@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { describe, expect, it } from "vitest";
+import { createPool } from "../../src/store/pool.js";
 import { testDatabase } from "../helpers/db.js";
 import { jobsModule, RunnerProcess } from "../helpers/process.js";
 
@@ -72,22 +72,24 @@ describe("the daemon (real processes)", () => {
       dataDir = String(using.data_dir);
       await daemon.waitForLog((l) => l.msg === "run finished" && l.job_name === "tick", 15_000);
       expect(existsSync(join(cwd, ".runner"))).toBe(true);
-      const sql = postgres(
-        `postgres://postgres:runner@${String(using.database).replace(/\/.*/, "")}/postgres`,
-        { max: 1, onnotice: () => {} },
+      // Over the socket in .runner/run, with the password the first start made.
+      const password = readFileSync(join(cwd, ".runner/password"), "utf8").trim();
+      expect(using.database).toBe(`${join(cwd, ".runner/run")}:5432/postgres`);
+      const sql = createPool(
+        `postgres://postgres:${password}@localhost:5432/postgres?host=${join(cwd, ".runner/run")}`,
+        "public",
+        1,
       );
       const [beat] = await sql`select runner_id from job_heartbeats where name = 'jobs-runner'`;
       await sql.end();
       expect(beat!.runner_id).toBe("embedded");
     } finally {
-      // Ctrl-C at a terminal: the whole process group gets SIGINT, the embedded server included.
-      const postmaster = join(dataDir, "postmaster.pid");
-      const pgPid = existsSync(postmaster) ? Number(readFileSync(postmaster, "utf8").split("\n")[0]) : 0;
-      if (pgPid) process.kill(pgPid, "SIGINT");
       daemon.child.kill("SIGINT");
     }
     const stoppedAt = Date.now();
     expect((await daemon.exited).code).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(8000);
+    // The runner stopped the server it started (a Ctrl-C at a terminal: test/e2e/embedded-ctrl-c.test.ts).
+    expect(existsSync(join(dataDir, "postmaster.pid"))).toBe(false);
   }, 90_000);
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
 import { jobsModule, RunnerProcess } from "../helpers/process.js";
 import { waitFor } from "../helpers/runner.js";
+import { needTool } from "../helpers/tools.js";
 
 const db = await testDatabase("prom");
 
@@ -23,7 +24,8 @@ interface QueryResult {
 }
 
 describe("a real Prometheus scraping a real runner", () => {
-  it("sees job_runner_up 1 and run counters through its query API", async () => {
+  it("sees job_runner_up 1 and run counters through its query API", async (test) => {
+    const binary = needTool("prometheus", test);
     const jobs = jobsModule(`export default [{ name: "tick", schedule: "* * * * * *", run: () => {} }];`);
     const runner = new RunnerProcess(["--interval", "1", "--jobs", jobs], {
       DATABASE_URL: db.url,
@@ -40,7 +42,7 @@ describe("a real Prometheus scraping a real runner", () => {
       );
       const port = await freePort();
       prometheus = spawn(
-        "prometheus",
+        binary,
         [
           `--config.file=${config}`,
           `--storage.tsdb.path=${join(dir, "data")}`,

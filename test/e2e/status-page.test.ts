@@ -4,6 +4,7 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
+import { needTool } from "../helpers/tools.js";
 
 const db = await testDatabase("page");
 const OUTPUT = resolve(import.meta.dirname, "../output");
@@ -30,9 +31,9 @@ beforeAll(async () => {
 afterAll(() => made.runner.stop());
 
 describe("the status page in headless Chromium", () => {
-  it("shows every job with its runs and triggers one with a click", async () => {
+  it("shows every job with its runs and triggers one with a click", async (test) => {
     const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
+      executablePath: needTool("chromium", test),
       args: [
         "--no-sandbox",
         "--disable-gpu",
@@ -56,7 +57,7 @@ describe("the status page in headless Chromium", () => {
       expect(await flaky.locator("svg rect").getAttribute("fill")).toBe("#c62828");
 
       await report.getByRole("button", { name: "Run now" }).click();
-      await page.waitForURL(/\?triggered=nightly_report/);
+      await page.waitForURL(/\/\?run=\d+$/);
       await expect(page.getByRole("status").innerText()).resolves.toMatch(
         /^Started nightly_report \(run \d+\)$/,
       );

@@ -11,7 +11,7 @@ import { waitFor } from "../helpers/runner.js";
 // and starts while a real runner process keeps going.
 const dir = mkdtempSync(join(tmpdir(), "runner-outage-"));
 chmodSync(dir, 0o755);
-let server: EmbeddedDatabase = await startEmbedded(dir);
+let server: EmbeddedDatabase = await startEmbedded(dir, () => {}, { tcp: true });
 const url = server.url;
 const port = Number(new URL(url).port);
 afterAll(async () => {
@@ -66,7 +66,7 @@ describe("the database goes away and comes back", () => {
     await sleep(Math.max(0, 6000 - (Date.now() - downAt)));
     expect(daemon.child.exitCode).toBeNull();
     const restartAt = Date.now();
-    server = await startEmbedded(dir, () => {}, port);
+    server = await startEmbedded(dir, () => {}, { port, tcp: true });
     const upAt = Date.now();
     // Back: ready and up again on its own, within a loop or two (measured here: about 1.1 s with a
     // 1 s loop; before the driver's reconnect backoff was capped it took 10-15 s).

@@ -99,4 +99,67 @@ describe("secrets never leak", () => {
       expect(everything.includes(value), `${name} leaked`).toBe(false);
     expect(everything).not.toContain(Buffer.from(`ops:${SECRETS.ADMIN_BASIC_PASSWORD}`).toString("base64"));
   }, 60_000);
+
+  it("under --once too: a command's environment, a job's result, error and log lines, an unhandled rejection", async () => {
+    const ONCE = {
+      DB_PASSWORD: "s3cr3t-db-pw-f6",
+      ADMIN_BASIC_PASSWORD: "s3cr3t-admin-pw-g7",
+      INTERNAL_SECRET: "s3cr3t-internal-h8",
+      WEBHOOK_USER_PASSWORD: "s3cr3t-hook-pw-i9",
+      WEBHOOK_PATH_TOKEN: "s3cr3tHookPathJ10",
+      PING_QUERY_TOKEN: "s3cr3t-ping-k11",
+    };
+    // The server trusts local connections: any password is accepted, so it can be a distinctive one.
+    const dbUrl = db.url.replace("postgres://postgres@", `postgres://postgres:${ONCE.DB_PASSWORD}@`);
+    expect(dbUrl).toContain(ONCE.DB_PASSWORD);
+    const module = jobsModule(`
+const everything = () => [process.env.DATABASE_URL, process.env.ADMIN_BASIC_PASSWORD, process.env.INTERNAL_SECRET,
+  process.env.ALERT_WEBHOOK_URL, process.env.HEARTBEAT_PING_URL].join(" ");
+export default [
+  { name: "talky", schedule: "@yearly", run: (ctx) => { ctx.log.info({ all: everything() }, "all: " + everything()); return { all: everything() }; } },
+  { name: "leaky", schedule: "@yearly", run: () => {
+    Promise.reject(new Error("leaked " + everything()));
+    throw new Error("failing with " + everything());
+  } },
+];`);
+    const file = jobsModule(
+      `jobs:
+  - name: envdump
+    schedule: "@yearly"
+    command: { argv: ["env"] }
+`,
+      "jobs.yaml",
+    );
+    const once = await runCli(
+      ["--once", "--job", "talky", "--job", "leaky", "--job", "envdump", "--jobs", module, "--jobs", file],
+      {
+        DATABASE_URL: dbUrl,
+        DATABASE_SCHEMA: db.schema,
+        ADMIN_BASIC_USERNAME: "ops",
+        ADMIN_BASIC_PASSWORD: ONCE.ADMIN_BASIC_PASSWORD,
+        INTERNAL_SECRET: ONCE.INTERNAL_SECRET,
+        ALERT_WEBHOOK_URL: `https://hooks:${ONCE.WEBHOOK_USER_PASSWORD}@hooks.example.invalid/services/${ONCE.WEBHOOK_PATH_TOKEN}`,
+        HEARTBEAT_PING_URL: `https://ping.example.invalid/heartbeat?token=${ONCE.PING_QUERY_TOKEN}`,
+        LOG_LEVEL: "debug",
+      },
+    );
+    const runs =
+      await db.sql`select job_name, status, error, result from job_runs where job_name in ('talky', 'leaky', 'envdump')`;
+    const byName = Object.fromEntries(runs.map((run) => [run.job_name, run]));
+    expect(byName).toMatchObject({
+      talky: { status: "succeeded" },
+      leaky: { status: "failed" },
+      envdump: { status: "succeeded" },
+    });
+    // The command ran with the minimal environment: none of the daemon's secrets are in it at all.
+    const dumped = String(byName.envdump?.result.stdout);
+    expect(dumped).toContain("RUNNER_JOB_NAME=envdump");
+    for (const name of ["DATABASE_URL", "ADMIN_BASIC_PASSWORD", "INTERNAL_SECRET", "ALERT_WEBHOOK_URL"])
+      expect(dumped).not.toContain(`${name}=`);
+    expect(byName.talky?.result.all).toContain("[REDACTED]");
+    expect(once.stderr).toContain("unhandled rejection (ignored)");
+    const everything = [once.stdout, once.stderr, JSON.stringify(runs)].join("\n");
+    for (const [name, value] of Object.entries(ONCE))
+      expect(everything.includes(value), `${name} leaked`).toBe(false);
+  }, 60_000);
 });

@@ -18,6 +18,8 @@ export function context(
     scheduledFor: null,
     attempt: 1,
     trigger: "manual",
+    idempotencyKey: "1",
+    fencingToken: 1,
     progress: () => {},
     ...overrides,
   };

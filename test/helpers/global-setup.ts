@@ -14,7 +14,7 @@ export default async function setup(project: TestProject) {
   if (!url) {
     const dir = mkdtempSync(join(tmpdir(), "runner-test-db-"));
     chmodSync(dir, 0o755);
-    const embedded = await startEmbedded(dir);
+    const embedded = await startEmbedded(dir, () => {}, { tcp: true });
     url = embedded.url;
     stop = async () => {
       await embedded.stop();

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pageTokens } from "../../src/http/csrf.js";
 import { createPool } from "../../src/store/pool.js";
 import { testDatabase } from "../helpers/db.js";
 import { basic, sidecarRunner } from "../helpers/http.js";
@@ -155,7 +156,11 @@ describe("the scheduler REST API with two replicas", () => {
         early.request("/v1/admin/jobs/status", { headers: ADMIN }),
         early.request("/v1/admin/jobs/early/runs", { headers: ADMIN }),
         early.request("/", { headers: ADMIN }),
-        early.request("/ui/jobs/early/trigger", { method: "POST", headers: ADMIN }),
+        early.request("/ui/jobs/early/trigger", {
+          method: "POST",
+          headers: basic("ops", "pw-123456"),
+          body: new URLSearchParams({ token: pageTokens({ adminPassword: "pw-123456" }).issue() }),
+        }),
       ]);
       expect(answers.map((res) => res.status)).toEqual([503, 503, 503, 503, 503, 503, 503]);
       expect(early.runner.store).toBeUndefined();

@@ -124,17 +124,14 @@ describe("bad input and secrets", () => {
   afterAll(() => made.runner.stop());
 
   it("answers 413 to a body over 64 KiB, 400 to malformed JSON, 404 and 405", async () => {
+    const asJson = { "x-internal-secret": SECRET, "content-type": "application/json" };
     const big = await made.request("/v1/jobs/echo/trigger", {
       method: "POST",
-      headers: { "x-internal-secret": SECRET },
+      headers: asJson,
       body: "x".repeat(64 * 1024 + 1),
     });
     expect(big.status).toBe(413);
-    const bad = await made.request("/v1/jobs/echo/trigger", {
-      method: "POST",
-      headers: { "x-internal-secret": SECRET },
-      body: "{",
-    });
+    const bad = await made.request("/v1/jobs/echo/trigger", { method: "POST", headers: asJson, body: "{" });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^malformed JSON body/);
     expect((await made.request("/no/such/path")).status).toBe(404);

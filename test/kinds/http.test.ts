@@ -24,6 +24,8 @@ const server = createServer((req, res) => {
   req.on("end", () => {
     seen.push({ method: req.method, url: req.url, headers: req.headers, body });
     if (req.url?.startsWith("/fail")) res.writeHead(500).end("database is\non fire");
+    else if (req.url === "/to-other") res.writeHead(302, { location: `${otherBase}/landed` }).end();
+    else if (req.url === "/to-same") res.writeHead(307, { location: "/ok" }).end();
     else if (req.url?.startsWith("/echo"))
       res
         .writeHead(req.url.startsWith("/echo/ok") ? 200 : 403)
@@ -42,11 +44,23 @@ const server = createServer((req, res) => {
 });
 let base = "";
 
+/** Another origin (another port): what reaches it after a redirect. */
+const otherSeen: Seen[] = [];
+const other = createServer((req, res) => {
+  otherSeen.push({ method: req.method, url: req.url, headers: req.headers, body: "" });
+  res.writeHead(200).end("other origin");
+});
+let otherBase = "";
+
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
 });
 afterAll(() => {
+  other.closeAllConnections();
+  other.close();
   server.closeAllConnections();
   server.close();
 });
@@ -146,6 +160,69 @@ describe("http jobs from a jobs file", () => {
     expect(await allowed!.run(context())).toEqual({
       status: 200,
       body: "/echo/ok?token=[REDACTED] Bearer [REDACTED]",
+    });
+  });
+});
+
+describe("redirects", () => {
+  const secretHeaders = {
+    "x-internal-secret": "int-5e1",
+    "x-api-key": "key-7f2",
+    authorization: "Bearer b-9",
+  };
+
+  it("follows none by default: the 3xx is the answer, kept with its location, and nothing reaches the target", async () => {
+    const before = otherSeen.length;
+    await expect(handler({ url: `${base}/to-other`, headers: secretHeaders })(context())).rejects.toThrow(
+      new Error(`GET ${base}/to-other answered 302 (redirect to ${otherBase}/landed not followed)`),
+    );
+    expect(await handler({ url: `${base}/to-other`, expect: [302] })(context())).toEqual({
+      status: 302,
+      body: "",
+      location: `${otherBase}/landed`,
+    });
+    expect(otherSeen.length).toBe(before);
+  });
+
+  it("follow_redirects: true follows the same origin with the job's headers, and stops at another origin", async () => {
+    const result = await handler({
+      method: "POST",
+      url: `${base}/to-same`,
+      headers: secretHeaders,
+      body: "payload",
+      follow_redirects: true,
+    })(context());
+    expect(result).toMatchObject({ status: 200 });
+    expect(seen.at(-1)).toMatchObject({
+      method: "POST",
+      url: "/ok",
+      body: "payload",
+      headers: { "x-api-key": "key-7f2" },
+    });
+    const before = otherSeen.length;
+    await expect(
+      handler({ url: `${base}/to-other`, headers: secretHeaders, follow_redirects: true })(context()),
+    ).rejects.toThrow(`answered 302 (redirect to ${otherBase}/landed not followed)`);
+    expect(otherSeen.length).toBe(before);
+  });
+
+  it("follow_redirects: any follows another origin, without any of the job's headers", async () => {
+    const result = await handler({
+      url: `${base}/to-other`,
+      headers: { ...secretHeaders, "x-custom": "c-1" },
+      follow_redirects: "any",
+    })(context());
+    expect(result).toEqual({ status: 200, body: "other origin" });
+    const landed = otherSeen.at(-1)!;
+    expect(landed.url).toBe("/landed");
+    for (const name of ["x-internal-secret", "x-api-key", "authorization", "x-custom", "cookie"])
+      expect(landed.headers[name], name).toBeUndefined();
+  });
+
+  it("refuses a follow_redirects that is not true, false or any", () => {
+    expect(httpSpec.safeParse({ url: base, follow_redirects: "same" }).error?.issues[0]).toMatchObject({
+      path: ["follow_redirects"],
+      message: 'expected true, false or "any"',
     });
   });
 });

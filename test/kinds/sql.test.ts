@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseDeclarativeJob } from "../../src/kinds/index.js";
 import { sqlHandler, sqlSpec } from "../../src/kinds/sql.js";
 import { context } from "../helpers/context.js";
 import { testDatabase } from "../helpers/db.js";
@@ -109,5 +110,49 @@ describe("sql kind against real PostgreSQL", () => {
     const [open] =
       await db.sql`select count(*)::int as n from pg_stat_activity where application_name = ${marker}`;
     expect(open!.n).toBe(0);
+  });
+
+  it("binds ${NAME} values as parameters: a quote in a value is data, never SQL", async () => {
+    await db.sql.unsafe(`create table ${table("notes")} (body text, tag text)`);
+    const evil = `x'); drop table ${table("notes")}; --`;
+    const parsed = parseDeclarativeJob(
+      {
+        name: "note",
+        schedule: "@daily",
+        sql: {
+          statements: [
+            `insert into ${table("notes")} values (\${NOTE}, '\${TAG}')`,
+            `update ${table("notes")} set tag = tag || \${TAG} where body = \${NOTE}`,
+          ],
+        },
+      },
+      { NOTE: evil, TAG: "o'clock" },
+      "jobs.yaml",
+    );
+    expect(parsed.problems).toEqual([]);
+    expect(await parsed.job!.run(context({ sql: db.sql }))).toEqual({
+      statements: [
+        { command: "INSERT", rows_affected: 1 },
+        { command: "UPDATE", rows_affected: 1 },
+      ],
+    });
+    expect(await db.sql.unsafe(`select body, tag from ${table("notes")}`)).toEqual([
+      { body: evil, tag: "o'clocko'clock" },
+    ]);
+  });
+
+  it("refuses a ${NAME} inside a longer quoted literal, which could not be bound", () => {
+    const parsed = parseDeclarativeJob(
+      { name: "note", schedule: "@daily", sql: { statement: "select 'tag-${TAG}'" } },
+      { TAG: "anything" },
+      "jobs.yaml",
+    );
+    expect(parsed.problems).toEqual([
+      {
+        path: ["sql", "statement"],
+        message:
+          "${TAG} inside a quoted literal cannot be bound as a parameter; write it unquoted (e.g. 'prefix-' || ${TAG})",
+      },
+    ]);
   });
 });

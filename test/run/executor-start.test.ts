@@ -26,6 +26,10 @@ function fakeStore(order: string[]): Store {
     markInterrupted: async (ids: string[]) => {
       order.push(`interrupt ${ids.join(",")}`);
     },
+    releaseClaims: async (ids: string[]) => {
+      order.push(`release ${ids.join(",")}`);
+      return [];
+    },
   };
   return store as unknown as Store;
 }
@@ -96,7 +100,7 @@ describe("Executor: runs claimed ahead of their instant", () => {
     expect((await run!.done).status).toBe("succeeded");
   });
 
-  it("counts a claimed run as this replica's until its instant, and a stop records it interrupted unstarted", async () => {
+  it("counts a claimed run as this replica's until its instant, and a stop gives its claim back unstarted", async () => {
     const order: string[] = [];
     const runner = executor(order);
     const instant = new Date(Date.now() + 60_000);
@@ -111,10 +115,10 @@ describe("Executor: runs claimed ahead of their instant", () => {
     await runner.stop(1000);
     const outcomes = await Promise.all(started.map((run) => run.done));
     expect(outcomes).toEqual([
-      { status: "interrupted", error: "stopped before its instant", durationMs: 0 },
-      { status: "interrupted", error: "stopped before its instant", durationMs: 0 },
+      { status: "interrupted", error: "released at shutdown before its instant", durationMs: 0 },
+      { status: "interrupted", error: "released at shutdown before its instant", durationMs: 0 },
     ]);
-    expect(order).toEqual(["interrupt 1,2"]);
+    expect(order).toEqual(["release 1,2"]);
     expect(runner.runningIds()).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Sql } from "postgres";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { ConfigError } from "../../src/errors.js";
-import { MIGRATIONS_DIR, migrate, NewerSchemaError } from "../../src/store/migrate.js";
+import { MIGRATIONS_DIR, migrate, NewerSchemaError, readMigrations } from "../../src/store/migrate.js";
 import { createPool } from "../../src/store/pool.js";
 import { testDatabase } from "../helpers/db.js";
 import { runCli } from "../helpers/process.js";
@@ -33,6 +33,9 @@ function migrationsDir(files: string[], extra: Record<string, string> = {}): str
   return dir;
 }
 
+/** Every migration in sql/, in order (001_init.sql, 002_run_progress.sql, ...). */
+const ALL = readMigrations().map((m) => m.name);
+
 const recorded = async (sql: Sql) =>
   (await sql<{ name: string }[]>`select name from runner_migrations order by version`).map((r) => r.name);
 
@@ -42,9 +45,9 @@ describe("migrations", () => {
     const pools = Array.from({ length: 4 }, () => createPool(url, schema, 1));
     try {
       const applied = await Promise.all(pools.map((pool) => migrate(pool, schema)));
-      expect(applied.flat()).toEqual(["001_init.sql", "002_run_progress.sql"]);
+      expect(applied.flat()).toEqual(ALL);
       expect(await migrate(pools[0]!, schema)).toEqual([]);
-      expect(await recorded(pools[0]!)).toEqual(["001_init.sql", "002_run_progress.sql"]);
+      expect(await recorded(pools[0]!)).toEqual(ALL);
       const [tables] = await pools[0]!`
         select count(*)::int as n from information_schema.tables
         where table_schema = ${schema} and table_name in ('job_runs', 'job_heartbeats', 'job_runners', 'job_state', 'job_triggers', 'job_definitions')`;
@@ -59,7 +62,7 @@ describe("migrations", () => {
     const { sql, schema } = freshSchema();
     await migrate(sql, schema, migrationsDir(["001_init.sql"]));
     await sql`insert into job_runs (job_name, trigger, status, runner_id) values ('old', 'manual', 'succeeded', 'r')`;
-    expect(await migrate(sql, schema)).toEqual(["002_run_progress.sql"]);
+    expect(await migrate(sql, schema)).toEqual(ALL.slice(1));
     const [row] = await sql`select progress_done, progress_total from job_runs where job_name = 'old'`;
     expect(row).toEqual({ progress_done: null, progress_total: null });
   });

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { jobsModule, runCli } from "../helpers/process.js";
+
+// No DATABASE_URL and no jobs file: explain reads neither a database nor, with --schedule, any job.
+const jobs = jobsModule(`export default [
+  { name: "nightly", schedule: "30 2 * * *", timezone: "Europe/Berlin", dst: { repeated: "last" }, run() {} },
+];`);
+
+interface Explained {
+  job_name: string | null;
+  dst: { repeated: string; skipped: string };
+  next: { at: string; local: string; note: string | null }[];
+  transitions: { kind: string; outcomes: { policy: string; chosen: boolean; count: number }[] }[];
+}
+
+// Each case spawns a runner: on a busy 2-core machine that takes seconds.
+describe("runner explain", { timeout: 120_000 }, () => {
+  it("--schedule simulates an expression that is not a job: the next instants with DST notes", async () => {
+    const text = await runCli([
+      "explain",
+      "--schedule",
+      "30 2 * * *",
+      "--timezone",
+      "Europe/Berlin",
+      "--next",
+      "400",
+    ]);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split("\n");
+    expect(lines[0]).toBe(
+      "30 2 * * * in Europe/Berlin, dst repeated=first skipped=shift (the default for a fixed-time schedule)",
+    );
+    expect(lines[1]).toBe("next 400 instants:");
+    // 400 days ahead hold both transition days, whatever today is.
+    expect(text.stdout).toMatch(
+      / 03:00:00 \+02:00 {2}\S+Z {2}02:30:00 does not exist \(clocks jump 02:00 \+01:00 -> 03:00 \+02:00\)/,
+    );
+    expect(text.stdout).toMatch(
+      /^ {4}skipped=shift \(this schedule\): once at \d{4}-03-\d\d 03:00:00 \+02:00/m,
+    );
+    expect(text.stdout).toMatch(/^ {4}repeated=last: \d{4}-10-\d\d 02:30:00 \+01:00/m);
+
+    const json = await runCli([
+      "explain",
+      "--schedule",
+      "*/30 * * * *",
+      "--timezone",
+      "Australia/Lord_Howe",
+      "--next",
+      "3",
+      "--json",
+    ]);
+    const parsed = JSON.parse(json.stdout) as Explained;
+    expect(parsed).toMatchObject({ job_name: null, dst: { repeated: "both", skipped: "skip" } });
+    expect(parsed.next).toHaveLength(3);
+    expect(parsed.transitions.map((t) => t.kind).sort()).toEqual(["repeated", "skipped"]);
+  });
+
+  it("<job> uses the job's zone and dst policy", async () => {
+    const result = await runCli(["explain", "nightly", "--next", "2", "--json", "--jobs", jobs]);
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as Explained;
+    expect(parsed).toMatchObject({ job_name: "nightly", dst: { repeated: "last", skipped: "shift" } });
+    const repeated = parsed.transitions.find((t) => t.kind === "repeated")!;
+    expect(repeated.outcomes.filter((o) => o.chosen).map((o) => o.policy)).toEqual(["last"]);
+  });
+
+  it("says what is wrong in one line and exits 2", async () => {
+    const cases: [string[], string][] = [
+      [
+        ["explain"],
+        "runner: explain: name a job, or give --schedule EXPR [--timezone TZ] to try an expression",
+      ],
+      [
+        ["explain", "--schedule", "61 * * * *"],
+        'runner: --schedule: invalid cron expression "61 * * * *": Invalid value for minute: 61',
+      ],
+      [
+        ["explain", "--schedule", "@daily", "--timezone", "Mars/Base"],
+        'runner: --timezone: unknown time zone "Mars/Base" (expected an IANA name such as Europe/Berlin)',
+      ],
+      [
+        ["explain", "--schedule", "@daily", "--next", "1001"],
+        'runner: --next: expected an integer from 1 to 1000 (got "1001")',
+      ],
+      [
+        ["explain", "--schedule", "@daily", "--skipped", "later"],
+        'runner: --skipped: expected one of shift, skip (got "later")',
+      ],
+      [
+        ["explain", "nightly", "--schedule", "@daily", "--jobs", jobs],
+        "runner: --schedule: only without a job (the job has its own); give one or the other",
+      ],
+      [["explain", "nope", "--jobs", jobs], 'runner: unknown job "nope"; known jobs: nightly, prune_runs'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    for (const [i, [args, line]] of cases.entries())
+      expect({ args, code: results[i]!.code, stderr: results[i]!.stderr.trim() }).toEqual({
+        args,
+        code: 2,
+        stderr: line,
+      });
+  });
+});
