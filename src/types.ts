@@ -92,6 +92,12 @@ export interface JobInput {
       };
   /** @default "skip" */
   overlap?: OverlapPolicy;
+  /** At most this many runs at once across every replica (claims beyond it are recorded skipped). */
+  concurrency?: number;
+  /** A mutual-exclusion group: runs of all its jobs count against JOB_GROUP_LIMITS' limit for it. */
+  group?: string;
+  /** Delay each slot's start by a deterministic amount up to this ("30s" or ms), the same on every replica. */
+  jitter?: string | number;
   /** @default "latest" */
   catchUp?: CatchUpPolicy;
   /**
@@ -117,6 +123,9 @@ export interface Job {
   timeoutMs: number;
   retries: RetryOptions;
   overlap: OverlapPolicy;
+  concurrency: number | undefined;
+  group: string | undefined;
+  jitterMs: number;
   catchUp: CatchUpPolicy;
   /** With the defaults applied. */
   dst: DstPolicy;

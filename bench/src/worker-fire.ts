@@ -44,6 +44,7 @@ const done = () =>
 
 async function main() {
   let stop = async () => {};
+  let recorded: { recorded: number; slots: number; unfinished: number } | undefined;
   if (args.mode === "timeout") {
     let n = 0;
     const arm = () => {
@@ -81,6 +82,11 @@ async function main() {
     await runner.start();
     stop = async () => {
       await runner.stop();
+      // Exactly once, from the database: every slot of the measured seconds recorded once.
+      const [row] = await sql<{ recorded: number; slots: number; unfinished: number }[]>`
+        select count(*)::int as recorded, count(distinct (job_name, scheduled_for))::int as slots,
+          count(*) filter (where status <> 'succeeded')::int as unfinished from job_runs`;
+      recorded = row!;
       await sql.end();
     };
   }
@@ -101,6 +107,8 @@ async function main() {
       last: measured.map(([, f]) => f.last),
       complete,
       rssMb: rss,
+      starts: [...fires.values()].reduce((n, f) => n + f.starts, 0),
+      recorded,
     }),
   );
   process.exit(0);

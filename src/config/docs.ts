@@ -1,4 +1,4 @@
-import { GROUPS, VARIABLES, type Variable } from "../config.js";
+import { GROUPS, VARIABLES, type Variable } from "./variables.js";
 
 /*
  * The documentation of the environment, rendered from the table in config.ts:

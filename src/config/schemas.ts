@@ -70,6 +70,29 @@ export const pathList = z
   )
   .describe("comma-separated paths");
 
+/** "reports=2,etl=1": each mutual-exclusion group's limit of runs at once, across replicas. */
+export const groupLimits = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const limits: Record<string, number> = {};
+    for (const part of value
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const match = /^([a-z][a-z0-9_-]{0,62})=(\d{1,6})$/.exec(part);
+      if (!match || Number(match[2]) < 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected name=N pairs, N from 1; ${JSON.stringify(part)} is not one`,
+        });
+        return z.NEVER;
+      }
+      limits[match[1]!] = Number(match[2]);
+    }
+    return limits;
+  })
+  .describe("name=N,...");
 /** Comma-separated host names, IP addresses or ".suffixes" (any host under it), lower-cased. */
 export const hostList = z
   .string()

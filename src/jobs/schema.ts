@@ -47,6 +47,9 @@ export const jobOptionsShape = {
   timeout: duration.default(3_600_000),
   retries: retries.default(1),
   overlap: z.enum(["skip", "allow"]).default("skip"),
+  concurrency: z.number().int().min(1).max(100_000).optional(),
+  group: z.string().regex(JOB_NAME, "expected a group name like a job name").optional(),
+  jitter: duration.optional(),
   catchUp: z.enum(["none", "latest", "all"]).default("latest"),
   // Unset fields take the schedule's default (schedule/dst.ts), filled in by toJob.
   dst: z
@@ -100,6 +103,9 @@ export function toJob(options: ParsedOptions, run: JobHandler, source: string): 
     timeoutMs: options.timeout,
     retries: retryOptions(options.retries),
     overlap: options.overlap,
+    concurrency: options.concurrency,
+    group: options.group,
+    jitterMs: options.jitter ?? 0,
     catchUp: options.catchUp,
     dst: dstPolicy(options.schedule.trim(), options.dst),
     misfireGraceSeconds: options.misfireGraceSeconds,

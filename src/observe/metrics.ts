@@ -79,6 +79,14 @@ export function createMetrics({
     registers: [registry],
   });
   for (const kind of ["webhook", "heartbeat_ping", "job_ping"]) notificationFailures.inc({ kind }, 0);
+  const missed = new Counter({
+    name: "runner_slots_missed_total",
+    help: "Slots this replica could not claim in time: overloaded (the database was seconds behind; catch-up policy decides whether they run later) or at capacity (recorded skipped when no replica had room)",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  for (const reason of ["overloaded", "at capacity"]) missed.inc({ reason }, 0);
+  events.on("missed", ({ reason, slots }) => missed.inc({ reason }, slots));
 
   const series = new JobSeries(
     {

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { RunEventBus } from "../run/events.js";
+import { MissLog } from "./miss-log.js";
 
 /** docs/contract.md#logs: every run logs its start and its end with job_name, run_id, runner_id, attempt, status, duration_ms. */
 export function logRuns(events: RunEventBus, log: Logger): void {
@@ -53,4 +54,8 @@ export function logRuns(events: RunEventBus, log: Logger): void {
       "run abandoned: its runner stopped renewing the lease",
     ),
   );
+  const misses = new MissLog((counts) =>
+    log.warn({ missed: counts }, "slots missed (at most one such line a minute): %j", counts),
+  );
+  events.on("missed", ({ reason, slots }) => misses.add(reason, slots));
 }

@@ -21,6 +21,7 @@ import { Executor, type StartedRun } from "./executor.js";
 import { housekeeping } from "./housekeeping.js";
 import { Liveness } from "./liveness.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
+import { checkGroups, groupOf } from "./groups.js";
 import { runOnce } from "./once.js";
 import { keepProgress } from "./progress.js";
 import { publishJobs } from "./publish.js";
@@ -142,12 +143,17 @@ export class Daemon {
       sql = this.#database.sql;
     }
     const store = new Store(sql, this.config.runnerId, leaseSeconds(this.config));
-    const executor = new Executor(store, sql, this.log, this.events);
+    const executor = new Executor(store, sql, this.log, this.events, {
+      maxConcurrentRuns: this.config.maxConcurrentRuns,
+      runnerId: this.config.runnerId,
+      groupOf: (job) => groupOf(job, this.registry, this.config.groupLimits),
+    });
     const dispatcher = new Dispatcher({
       executor,
       store,
       registry: this.registry,
       claimLead: this.#claimLead,
+      events: this.events,
       log: this.log,
       mayFire: () => this.config.jobsEnabled && this.state === "running",
     });
@@ -166,6 +172,7 @@ export class Daemon {
         this.log.warn({ err: error }, "start hook failed: %s", errorMessage(error)),
       );
     const jobs = this.registry.list();
+    checkGroups(jobs, this.config.groupLimits);
     const known = await store.registerJobs(jobs.map((job) => job.name));
     const steps = housekeeping({
       store,

@@ -7,6 +7,8 @@ import { MissedSlots } from "../schedule/missed-slots.js";
 import type { DueJob } from "../schedule/scheduler.js";
 import type { ReleasedSlot, Store } from "../store/store.js";
 import type { Job, SlotFire } from "../types.js";
+import { OverloadedError } from "./admission.js";
+import type { RunEventBus } from "./events.js";
 import type { Executor } from "./executor.js";
 
 /**
@@ -18,6 +20,7 @@ export interface DispatchNeeds {
   store: Store;
   registry: Registry;
   claimLead: ClaimLead;
+  events: RunEventBus;
   log: Logger;
   /** False while starting, stopping, or when JOBS_ENABLED=false. */
   mayFire: () => boolean;
@@ -79,7 +82,10 @@ export class Dispatcher {
       await executor.fireSlots(fires);
       claimLead.observe(performance.now() - started, fires.length);
     } catch (error) {
-      log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
+      // Overload is counted and logged once a minute (run-log.ts), not once a second.
+      if (error instanceof OverloadedError)
+        this.needs.events.emit("missed", { reason: "overloaded", slots: error.slots });
+      else log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
       for (const fire of fires) this.#missed.remember(fire.job, fire.instant);
     }
   }

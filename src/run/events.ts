@@ -15,11 +15,16 @@ export interface RunInfo {
   startedAt: Date;
 }
 
+/** Why a slot was not run by this replica in time. */
+export type MissReason = "overloaded" | "at capacity";
+
 export interface RunEvents {
   started: [RunInfo];
   /** `failures` is undefined when the outcome could not be written (database away at shutdown). */
   finished: [RunInfo & { outcome: RunOutcome; failures: FailureCount | undefined }];
   skipped: [{ runId: string | null; job: Job; scheduledFor: Date | null; reason: string }];
+  /** Slots nobody ran: the database could not keep up (overloaded), or no replica had room. */
+  missed: [{ reason: MissReason; slots: number }];
   abandoned: [{ runId: string; jobName: string; runnerId: string; consecutiveFailures: number }];
   progress: [RunInfo & { done: number; total: number | undefined }];
 }

@@ -6,9 +6,18 @@ import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
+import {
+  type ExecutorLimits,
+  MAX_CLAIMS_IN_FLIGHT,
+  OverloadedError,
+  replicaOrder,
+  settleLeftovers,
+  startOf,
+} from "./admission.js";
+import { jobContext } from "./context.js";
 import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
-import { type DueRun, type SlotFire, StartGate } from "./start-gate.js";
+import { type DueRun, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
 
 export type { SlotFire };
 
@@ -53,24 +62,31 @@ export class Executor {
   private readonly gate = new StartGate((runs) => this.startDue(runs));
   private readonly retries: Retries;
   private readonly outcomes: OutcomeWriter;
+  /** Handlers called and not yet settled: what MAX_CONCURRENT_RUNS bounds. */
+  private handlersRunning = 0;
+  private claimsInFlight = 0;
+  /** Slots left to other replicas, checked once their instant has passed (settleLeftovers). */
+  private readonly leftovers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: Store,
     private readonly sql: Sql,
     private readonly log: Logger,
     private readonly events: RunEventBus,
+    private readonly limits: ExecutorLimits = { maxConcurrentRuns: Number.POSITIVE_INFINITY, runnerId: "" },
   ) {
     this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
     this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
   }
 
   /**
-   * Claim slots in one statement and start the ones this replica won. Throws when the database
-   * cannot be reached, so the caller can remember the slots as missed.
+   * Claim slots and start the ones this replica won. Throws when the database cannot be reached,
+   * or is not keeping up (OverloadedError), so the caller can settle the slots by catch-up policy.
    */
   async fireSlots(fires: SlotFire[]): Promise<StartedRun[]> {
     if (fires.length === 0 || this.stopping) return [];
-    const claiming = this.claim(fires);
+    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT) throw new OverloadedError(fires.length);
+    const claiming = this.admit(fires);
     this.claiming.add(claiming);
     try {
       return await claiming;
@@ -79,20 +95,51 @@ export class Executor {
     }
   }
 
+  /** Every slot when there is room; else this replica's share, the rest left to other replicas. */
+  private async admit(fires: SlotFire[]): Promise<StartedRun[]> {
+    const room = () => this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size;
+    if (room() >= fires.length) return this.claim(fires);
+    const candidates = replicaOrder(fires, this.limits.runnerId);
+    const started: StartedRun[] = [];
+    for (let pass = 0; pass < 3 && candidates.length > 0 && room() > 0; pass++)
+      started.push(...(await this.claim(candidates.splice(0, room()))));
+    if (candidates.length > 0) {
+      const timer = settleLeftovers(candidates, this.store, this.events, this.log, () =>
+        this.leftovers.delete(timer),
+      );
+      this.leftovers.add(timer);
+    }
+    return started;
+  }
+
+  /** Claim slots in one statement and start (at their instant) the ones this replica won. */
   private async claim(fires: SlotFire[]): Promise<StartedRun[]> {
-    const claimed = await this.store.claimSlots(
-      fires.map((f) => ({
-        jobName: f.job.name,
-        scheduledFor: f.instant,
-        trigger: f.trigger,
-        skipOverlap: f.job.overlap === "skip",
-      })),
-    );
+    this.claimsInFlight++;
+    let claimed: Awaited<ReturnType<Store["claimSlots"]>>;
+    try {
+      claimed = await this.store.claimSlots(
+        fires.map((f) => ({
+          jobName: f.job.name,
+          scheduledFor: f.instant,
+          startAt: startOf(f),
+          trigger: f.trigger,
+          skipOverlap: f.job.overlap === "skip",
+          maxRunning: f.job.concurrency,
+          group: this.limits.groupOf?.(f.job),
+        })),
+      );
+    } finally {
+      this.claimsInFlight--;
+    }
     const byKey = new Map(fires.map((f) => [`${f.job.name}@${f.instant.getTime()}`, f]));
     const started: StartedRun[] = [];
     if (this.stopping) {
       // The stop began while the claim was on its way: give the claims back, as stop() does.
-      await this.releaseEarly(claimed.filter((row) => row.status === "running").map((row) => row.id));
+      await releaseClaimed(
+        this.store,
+        this.log,
+        claimed.filter((row) => row.status === "running").map((row) => row.id),
+      );
       return started;
     }
     for (const row of claimed) {
@@ -103,13 +150,13 @@ export class Executor {
           runId: row.id,
           job: fire.job,
           scheduledFor: fire.instant,
-          reason: "previous run still running",
+          reason: row.error ?? "previous run still running",
         });
         continue;
       }
       // Until its instant a run counts as this replica's (its lease is renewed), and a stop
       // gives its claim back (releaseEarly).
-      started.push({ runId: row.id, done: this.gate.hold(fire, row.id) });
+      started.push({ runId: row.id, done: this.gate.hold(fire, row.id, startOf(fire)) });
     }
     // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
     this.gate.releaseDue();
@@ -194,8 +241,18 @@ export class Executor {
     const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
     const run: ActiveRun = { info, controller: new RunController(), done: undefined };
     this.active.set(runId, run);
+    this.handlersRunning++;
     this.events.emit("started", info);
-    return { run, call: callHandler(job.run, this.context(info, run.controller, params, key)), start };
+    const context = jobContext({
+      info,
+      controller: run.controller,
+      params,
+      idempotencyKey: key,
+      sql: this.sql,
+      log: this.log,
+      events: this.events,
+    });
+    return { run, call: callHandler(job.run, context), start };
   }
 
   /** Settle a begun run: timeout, outcome row, finished event, retries. */
@@ -204,61 +261,13 @@ export class Executor {
     const { job, runId } = info;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
+      this.handlersRunning--;
       const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
     const outcome = await run.done.finally(() => this.active.delete(runId));
     return this.retries.after(start, outcome);
-  }
-
-  /** `signal` and `log` are made when first read: most handlers use neither (see RunController). */
-  private context(
-    info: RunInfo,
-    controller: RunController,
-    params: Record<string, string>,
-    idempotencyKey: string,
-  ): JobContext {
-    const parent = this.log;
-    let log: Logger | undefined;
-    return {
-      get signal() {
-        return controller.signal;
-      },
-      get log() {
-        log ??= parent.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt });
-        return log;
-      },
-      sql: this.sql,
-      params,
-      runId: info.runId,
-      jobName: info.job.name,
-      scheduledFor: info.scheduledFor,
-      attempt: info.attempt,
-      trigger: info.trigger,
-      idempotencyKey,
-      fencingToken: Number(info.runId),
-      progress: (done, total) => this.events.emit("progress", { ...info, done, total }),
-    };
-  }
-
-  /**
-   * Give back the claims of slots whose instant has not come: their rows are deleted and the
-   * slots listed as released, so another replica or the next start runs them. If the database
-   * does not answer, the rows keep their lease and are reaped as abandoned.
-   */
-  private async releaseEarly(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    try {
-      const released = await this.store.releaseClaims(ids);
-      this.log.info(
-        { slots: released.map((slot) => `${slot.job_name}@${slot.scheduled_for.toISOString()}`) },
-        "released %d claimed slot(s) whose instant had not come: another replica or the next start runs them",
-        released.length,
-      );
-    } catch (error) {
-      this.log.warn({ runs: ids }, "could not release claimed slots at shutdown: %s", errorMessage(error));
-    }
   }
 
   /**
@@ -268,9 +277,12 @@ export class Executor {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.retries.stop();
+    // Left to other replicas: a replica still running records them; this one no longer decides.
+    for (const timer of this.leftovers) clearTimeout(timer);
+    this.leftovers.clear();
     const early = this.gate.ids();
     this.gate.releaseAll();
-    await bounded(Promise.allSettled([this.releaseEarly(early), ...this.claiming]), 1000);
+    await bounded(Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]), 1000);
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length === 0) return;
     await bounded(Promise.allSettled(pending), graceMs);

@@ -1,3 +1,6 @@
+import type { Logger } from "pino";
+import { errorMessage } from "../errors.js";
+import type { Store } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
 
 export interface SlotFire {
@@ -29,9 +32,9 @@ export class StartGate {
 
   constructor(private readonly startDue: (runs: DueRun[]) => void) {}
 
-  /** Hold a claimed run until its instant; resolves with its outcome once started and settled. */
-  hold(fire: SlotFire, runId: string): Promise<RunOutcome> {
-    const at = fire.instant.getTime();
+  /** Hold a claimed run until it is due (its instant, or later with jitter); resolves with its outcome. */
+  hold(fire: SlotFire, runId: string, startAt = fire.instant): Promise<RunOutcome> {
+    const at = startAt.getTime();
     let group = this.waiting.get(at);
     if (!group) {
       const wait = at - Date.now();
@@ -43,6 +46,13 @@ export class StartGate {
     }
     const runs = group.runs;
     return new Promise<RunOutcome>((resolve) => runs.set(runId, { runId, fire, resolve }));
+  }
+
+  /** How many claimed runs are waiting for their instant. */
+  get size(): number {
+    let count = 0;
+    for (const group of this.waiting.values()) count += group.runs.size;
+    return count;
   }
 
   /** The runs still held, by id. */
@@ -80,5 +90,28 @@ export class StartGate {
     this.waiting.delete(at);
     clearTimeout(group.timer);
     this.startDue([...group.runs.values()]);
+  }
+}
+
+/**
+ * Give back the claims of slots whose instant has not come: their rows are deleted and the
+ * slots listed as released, so another replica or the next start runs them. If the database
+ * does not answer, the rows keep their lease and are reaped as abandoned.
+ */
+export async function releaseClaimed(
+  store: Pick<Store, "releaseClaims">,
+  log: Logger,
+  ids: string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    const released = await store.releaseClaims(ids);
+    log.info(
+      { slots: released.map((slot) => `${slot.job_name}@${slot.scheduled_for.toISOString()}`) },
+      "released %d claimed slot(s) whose instant had not come: another replica or the next start runs them",
+      released.length,
+    );
+  } catch (error) {
+    log.warn({ runs: ids }, "could not release claimed slots at shutdown: %s", errorMessage(error));
   }
 }

@@ -29,8 +29,14 @@ export interface RunProgress {
 export interface SlotClaim {
   jobName: string;
   scheduledFor: Date;
+  /** When the run starts: the slot, or later with the job's jitter. @default scheduledFor */
+  startAt?: Date;
   trigger: RunTrigger;
   skipOverlap: boolean;
+  /** The job's `concurrency`: runs at once across replicas. */
+  maxRunning?: number;
+  /** The job's mutual-exclusion group, its limit and every job in it. */
+  group?: { name: string; max: number; jobs: string[] };
 }
 
 export interface ClaimedSlot {
@@ -38,6 +44,8 @@ export interface ClaimedSlot {
   job_name: string;
   scheduled_for: Date;
   status: "running" | "skipped";
+  /** Why a skipped slot did not run. */
+  error: string | null;
 }
 
 /** A run that needs no slot claim: manual, once, http, retry. */
@@ -63,33 +71,76 @@ export class RunStore {
 
   /**
    * Claim many slots in one statement. A slot already in job_runs (claimed by any replica) or a
-   * paused job yields no row; a slot whose job is still running elsewhere (overlap skip) is
-   * recorded `skipped`. Only the returned rows are this replica's to act on.
+   * paused job yields no row. A slot is recorded `skipped` instead of running when its job is
+   * still running elsewhere (overlap skip), or when its job's `concurrency` or its group's limit
+   * is reached, counting runs going on now and the slots ahead of it in this same claim. Only the
+   * returned rows are this replica's to act on.
    */
   async claimSlots(claims: SlotClaim[]): Promise<ClaimedSlot[]> {
     if (claims.length === 0) return [];
     const { sql, runnerId, leaseSeconds } = this.scope;
+    const input = claims.map((c) => ({
+      job_name: c.jobName,
+      scheduled_for: c.scheduledFor.toISOString(),
+      start_at: (c.startAt ?? c.scheduledFor).toISOString(),
+      trigger: c.trigger,
+      skip: c.skipOverlap,
+      job_max: c.maxRunning ?? null,
+      group_name: c.group?.name ?? null,
+      group_max: c.group?.max ?? null,
+      group_jobs: c.group?.jobs ?? null,
+    }));
     return sql<ClaimedSlot[]>`
       with c as (
-        select c.job_name, c.scheduled_for, c.trigger,
-          case when c.skip and exists (
-            select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running'
-          ) then 'skipped' else 'running' end as status
-        from json_to_recordset(${sql.json(claims.map((c) => ({ job_name: c.jobName, scheduled_for: c.scheduledFor.toISOString(), trigger: c.trigger, skip: c.skipOverlap })))}::json)
-             as c(job_name text, scheduled_for timestamptz, trigger text, skip boolean)
+        select c.*,
+          row_number() over (partition by c.job_name order by c.scheduled_for) as job_rank,
+          row_number() over (partition by c.group_name order by c.scheduled_for, c.job_name) as group_rank
+        from json_to_recordset(${sql.json(input as never)}::json)
+             as c(job_name text, scheduled_for timestamptz, start_at timestamptz, trigger text, skip boolean,
+                  job_max int, group_name text, group_max int, group_jobs json)
         where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
+          and not exists (select 1 from job_runs r where r.job_name = c.job_name and r.scheduled_for = c.scheduled_for and r.attempt = 1)
+      ), decided as (
+        select c.*, case
+          when c.skip and exists (select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running')
+            then 'previous run still running (overlap: skip)'
+          when c.job_max is not null and c.job_rank + (select count(*) from job_runs r
+              where r.job_name = c.job_name and r.status = 'running') > c.job_max
+            then 'concurrency limit reached (' || c.job_max || ' running)'
+          when c.group_max is not null and c.group_rank + (select count(*) from job_runs r
+              where r.status = 'running' and r.job_name in (select json_array_elements_text(c.group_jobs))) > c.group_max
+            then 'group ' || c.group_name || ' limit reached (' || c.group_max || ' running)'
+          end as refused
+        from c
       )
       insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, lease_until, finished_at, duration_ms, error)
-      select job_name, scheduled_for, trigger, 1, status, ${runnerId},
-        -- Claimed slightly ahead of its instant, a run starts at the instant.
-        greatest(now(), scheduled_for),
-        case when status = 'running' then ${leaseEnd(sql, leaseSeconds)} end,
-        case when status = 'skipped' then now() end,
-        case when status = 'skipped' then 0 end,
-        case when status = 'skipped' then 'previous run still running (overlap: skip)' end
-      from c
+      select job_name, scheduled_for, trigger, 1, case when refused is null then 'running' else 'skipped' end, ${runnerId},
+        -- Claimed slightly ahead of its instant, a run starts at the instant (plus its jitter).
+        greatest(now(), start_at),
+        case when refused is null then ${leaseEnd(sql, leaseSeconds)} end,
+        case when refused is not null then now() end,
+        case when refused is not null then 0 end,
+        refused
+      from decided
       on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
-      returning id::text, job_name, scheduled_for, status`;
+      returning id::text, job_name, scheduled_for, status, error`;
+  }
+
+  /**
+   * Record slots that nobody ran as `skipped` with the reason, unless a replica claimed them:
+   * once across replicas (the slot's unique key). Returns how many this call recorded.
+   */
+  async recordMissed(slots: { jobName: string; scheduledFor: Date }[], reason: string): Promise<number> {
+    if (slots.length === 0) return 0;
+    const { sql, runnerId } = this.scope;
+    const rows = await sql`
+      insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, finished_at, duration_ms, error)
+      select job_name, scheduled_for, 'schedule', 1, 'skipped', ${runnerId}, scheduled_for, now(), 0, ${reason}
+      from json_to_recordset(${sql.json(slots.map((s) => ({ job_name: s.jobName, scheduled_for: s.scheduledFor.toISOString() })))}::json)
+        as m(job_name text, scheduled_for timestamptz)
+      on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
+      returning id`;
+    return rows.length;
   }
 
   /** Insert a running row for a run that needs no slot claim: manual, once, http, retry. */
@@ -102,39 +153,6 @@ export class RunStore {
               ${Object.keys(run.params).length > 0 ? sql.json(run.params) : null})
       returning id::text`;
     return row!.id;
-  }
-
-  /**
-   * Record an outcome and update the job's heartbeat row in one statement. A row the reaper
-   * already marked abandoned still gets its real outcome: the run did finish.
-   * Returns the job's consecutive failures after this run and before it (alerts fire on the
-   * crossing, so exactly one replica sends each), or undefined when nothing was updated.
-   */
-  async finishRun(id: string, jobName: string, outcome: RunOutcome): Promise<FailureCount | undefined> {
-    const { sql, runnerId } = this.scope;
-    const failed = FAILURE_STATUSES.includes(outcome.status);
-    const succeeded = outcome.status === "succeeded";
-    const result = outcome.result === undefined ? null : sql.json(outcome.result as never);
-    const rows = await sql<{ consecutive_failures: number; previous_failures: number | null }[]>`
-      with run as (
-        update job_runs set status = ${outcome.status}, finished_at = now(), duration_ms = ${Math.round(outcome.durationMs)},
-          error = ${outcome.error ?? null}, result = ${result}, lease_until = null
-        where id = ${id} and status in ('running', 'abandoned')
-        returning job_name
-      )
-      insert into job_heartbeats as h (name, runner_id, last_heartbeat, last_success_at, consecutive_failures, last_error, last_error_at)
-      select ${jobName}, ${runnerId}, now(), ${succeeded ? sql`now()` : null}, ${failed ? 1 : 0},
-        ${failed ? (outcome.error ?? outcome.status) : null}, ${failed ? sql`now()` : null}
-      from run
-      on conflict (name) do update set runner_id = excluded.runner_id, last_heartbeat = now(),
-        last_success_at = coalesce(excluded.last_success_at, h.last_success_at),
-        consecutive_failures = case when ${succeeded} then 0 when ${failed} then h.consecutive_failures + 1 else h.consecutive_failures end,
-        last_error = case when ${succeeded} then null when ${failed} then excluded.last_error else h.last_error end,
-        last_error_at = case when ${succeeded} then null when ${failed} then excluded.last_error_at else h.last_error_at end
-      -- A subquery in RETURNING reads the statement's snapshot: the value before this update.
-      returning consecutive_failures, (select o.consecutive_failures from job_heartbeats o where o.name = ${jobName}) as previous_failures`;
-    const row = rows[0];
-    return row && { current: row.consecutive_failures, previous: row.previous_failures ?? 0 };
   }
 
   async renewLeases(ids: string[]): Promise<void> {

@@ -4,6 +4,7 @@ import { CatalogStore } from "./catalog.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
+import { type FinishedRun, OutcomeStore } from "./outcomes.js";
 import { ReleaseStore } from "./releases.js";
 import { type NewRun, RunStore, type SlotClaim } from "./runs.js";
 import { type NewTrigger, TriggerStore } from "./triggers.js";
@@ -33,6 +34,7 @@ export {
   type RunRow,
   type SlotClaim,
 } from "./runs.js";
+export type { FinishedRun } from "./outcomes.js";
 export type { ReleasedSlot } from "./releases.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
@@ -43,6 +45,7 @@ export class Store {
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
   private readonly definitionStore: DefinitionStore;
+  private readonly outcomes: OutcomeStore;
   private readonly releases: ReleaseStore;
 
   constructor(
@@ -56,6 +59,7 @@ export class Store {
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
     this.definitionStore = new DefinitionStore(scope);
+    this.outcomes = new OutcomeStore(scope);
     this.releases = new ReleaseStore(scope);
   }
 
@@ -63,11 +67,18 @@ export class Store {
   claimSlots(claims: SlotClaim[]) {
     return this.runs.claimSlots(claims);
   }
+  recordMissed(slots: { jobName: string; scheduledFor: Date }[], reason: string) {
+    return this.runs.recordMissed(slots, reason);
+  }
   insertRun(run: NewRun) {
     return this.runs.insertRun(run);
   }
+  /** Record outcomes that finished together in one statement (src/store/outcomes.ts). */
+  finishRuns(runs: readonly FinishedRun[]) {
+    return this.outcomes.finishRuns(runs);
+  }
   finishRun(id: string, jobName: string, outcome: RunOutcome) {
-    return this.runs.finishRun(id, jobName, outcome);
+    return this.outcomes.finishRuns([{ id, jobName, outcome }]).then(([failures]) => failures);
   }
   renewLeases(ids: string[]) {
     return this.runs.renewLeases(ids);

@@ -59,6 +59,8 @@ describe("loadConfig", () => {
       ADMIN_AUTH: "none",
       RUNNER_ENV: "production",
       SCHEDULER_API_ALLOWED_HOSTS: "API.example.com, .corp.example",
+      JOB_GROUP_LIMITS: "reports=2, etl=1",
+      MAX_CONCURRENT_RUNS: "250",
       SHUTDOWN_GRACE_SECONDS: "7",
       LOG_LEVEL: "debug",
       LOG_FORMAT: "pretty",
@@ -91,6 +93,8 @@ describe("loadConfig", () => {
       adminAuth: "none",
       runnerEnv: "production",
       schedulerApiAllowedHosts: ["api.example.com", ".corp.example"],
+      groupLimits: { reports: 2, etl: 1 },
+      maxConcurrentRuns: 250,
       shutdownGraceSeconds: 7,
       logLevel: "debug",
       logFormat: "pretty",
@@ -163,6 +167,14 @@ describe("loadConfig", () => {
 
 describe("the table of variables", () => {
   const entries = Object.entries(VARIABLES) as [string, Variable][];
+
+  it("names a malformed group limit and takes name=N pairs", () => {
+    expect(() => loadConfig({ JOB_GROUP_LIMITS: "reports=2,etl" })).toThrow(
+      'JOB_GROUP_LIMITS: expected name=N pairs, N from 1; "etl" is not one (got "reports=2,etl")',
+    );
+    expect(() => loadConfig({ JOB_GROUP_LIMITS: "reports=0" })).toThrow("JOB_GROUP_LIMITS");
+    expect(loadConfig({ JOB_GROUP_LIMITS: "" }).groupLimits).toEqual({});
+  });
 
   it("maps each variable to its own Config field", () => {
     const keys = entries.map(([, v]) => v.key);

@@ -7,7 +7,7 @@ import type { Store } from "../../src/store/store.js";
 import type { RunOutcome } from "../../src/types.js";
 import { job } from "../helpers/jobs.js";
 
-/** A store whose finishRun is the test's; insertRun numbers the rows it is asked for. */
+/** A store whose write of one outcome is the test's; insertRun numbers the rows it is asked for. */
 function fakeStore(finishRun: () => Promise<unknown>) {
   const inserted: { trigger: string; attempt: number }[] = [];
   const store = {
@@ -15,7 +15,7 @@ function fakeStore(finishRun: () => Promise<unknown>) {
       inserted.push({ trigger: run.trigger, attempt: run.attempt });
       return String(inserted.length);
     },
-    finishRun,
+    finishRuns: (runs: unknown[]) => Promise.all(runs.map(() => finishRun())),
     markInterrupted: async () => {},
   };
   return { store: store as unknown as Store, inserted };

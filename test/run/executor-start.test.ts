@@ -16,11 +16,13 @@ function fakeStore(order: string[]): Store {
         job_name: c.jobName,
         scheduled_for: c.scheduledFor,
         status: "running" as const,
+        error: null,
       })),
-    finishRun: async (runId: string) => {
-      order.push(`finish ${runId}`);
-      return { current: 0, previous: 0 };
-    },
+    finishRuns: async (runs: { id: string }[]) =>
+      runs.map((run) => {
+        order.push(`finish ${run.id}`);
+        return { current: 0, previous: 0 };
+      }),
     markInterrupted: async (ids: string[]) => {
       order.push(`interrupt ${ids.join(",")}`);
     },

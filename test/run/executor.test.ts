@@ -197,8 +197,11 @@ describe("executor", () => {
     );
     expect(row!.trigger).toBe("manual");
     expect(params).toEqual({ day: "monday" });
-    const [trigger] =
-      await db.sql`select claimed_by, run_id::text from job_triggers where id = ${request.id}`;
+    // The run may finish before the loop has written its id into the request: wait for both.
+    const trigger = await waitFor(async () => {
+      const [t] = await db.sql`select claimed_by, run_id::text from job_triggers where id = ${request.id}`;
+      return t?.run_id ? t : undefined;
+    });
     expect(trigger).toEqual({ claimed_by: "test-runner", run_id: row!.id });
   });
 

@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import { errorMessage } from "../errors.js";
+import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
+import type { Store } from "../store/store.js";
+import type { Job, SlotFire } from "../types.js";
+import type { RunEventBus } from "./events.js";
+
+export type { MissReason } from "./events.js";
+
+/** The error text of a slot no replica had room for (recorded `skipped`). */
+export const AT_CAPACITY = "missed: at capacity (no replica had room; MAX_CONCURRENT_RUNS)";
+
+/**
+ * Claims in flight at once before new due slots are refused (the database is seconds behind):
+ * more claims would only queue behind the ones in flight, and memory would grow with them.
+ */
+export const MAX_CLAIMS_IN_FLIGHT = 3;
+
+/** Thrown instead of claiming while the database is not keeping up; the caller settles the slots by policy. */
+export class OverloadedError extends Error {
+  constructor(readonly slots: number) {
+    super(`overloaded: ${MAX_CLAIMS_IN_FLIGHT} claims already in flight`);
+  }
+}
+
+/** What bounds this replica's work (MAX_CONCURRENT_RUNS) and orders its claims. */
+export interface ExecutorLimits {
+  maxConcurrentRuns: number;
+  runnerId: string;
+  /** A job's mutual-exclusion group with its limit and members, when it has one. */
+  groupOf?: (job: Job) => { name: string; max: number; jobs: string[] } | undefined;
+}
+
+/**
+ * The order in which this replica tries slots when it has room for only some: a hash of replica
+ * and slot, so replicas that wake together try different slots first instead of colliding on the
+ * same ones, and each replica's order is stable (the same job is not starved every second).
+ */
+export function replicaOrder(fires: SlotFire[], runnerId: string): SlotFire[] {
+  const key = (fire: SlotFire) =>
+    createHash("sha1")
+      .update(`${runnerId}\u0000${fire.job.name}\u0000${fire.instant.getTime()}`)
+      .digest()
+      .readUInt32BE(0);
+  return fires
+    .map((fire) => ({ fire, key: key(fire) }))
+    .sort((a, b) => a.key - b.key)
+    .map((entry) => entry.fire);
+}
+
+/**
+ * When a slot's run starts: its instant plus the job's jitter, a deterministic share of it per slot
+ * (a hash of job and instant), so every replica computes the same start and a catch-up of the same
+ * slot starts at the same offset.
+ */
+export function startOf(fire: SlotFire): Date {
+  const jitter = fire.job.jitterMs;
+  if (jitter <= 0 || fire.trigger !== "schedule") return fire.instant;
+  const hash = createHash("sha1")
+    .update(`${fire.job.name}\u0000${fire.instant.getTime()}`)
+    .digest()
+    .readUInt32BE(0);
+  return new Date(fire.instant.getTime() + (hash % (jitter + 1)));
+}
+
+/**
+ * Slots this replica had no room for: once their instant is past the on-time tolerance, any that
+ * no replica claimed are recorded skipped ("missed: at capacity"), once across replicas by the
+ * slot's unique key. Returns the timer (cleared at a stop: then the replicas still running decide).
+ */
+export function settleLeftovers(
+  fires: SlotFire[],
+  store: Pick<Store, "recordMissed">,
+  events: RunEventBus,
+  log: Logger,
+  done: () => void,
+): NodeJS.Timeout {
+  const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
+  const timer = setTimeout(
+    () => {
+      done();
+      store
+        .recordMissed(
+          fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
+          AT_CAPACITY,
+        )
+        .then((slots) => events.emit("missed", { reason: "at capacity", slots }))
+        .catch((error) => log.warn("could not record slots missed at capacity: %s", errorMessage(error)));
+    },
+    Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
+  );
+  timer.unref();
+  return timer;
+}

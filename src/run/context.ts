@@ -1,0 +1,52 @@
+import type { Logger } from "pino";
+import type { Sql } from "postgres";
+import type { JobContext } from "../types.js";
+import type { RunEventBus, RunInfo } from "./events.js";
+import type { RunController } from "./invoke.js";
+
+/** What a handler's context is made of. */
+export interface ContextParts {
+  info: RunInfo;
+  controller: RunController;
+  params: Record<string, string>;
+  idempotencyKey: string;
+  sql: Sql;
+  log: Logger;
+  events: RunEventBus;
+}
+
+/**
+ * The `ctx` a handler receives. `signal` and `log` are made when first read: most handlers use
+ * neither (see RunController), and 10,000 child loggers a second would cost the fan-out.
+ */
+export function jobContext({
+  info,
+  controller,
+  params,
+  idempotencyKey,
+  sql,
+  log: parent,
+  events,
+}: ContextParts): JobContext {
+  let log: Logger | undefined;
+  return {
+    get signal() {
+      return controller.signal;
+    },
+    get log() {
+      log ??= parent.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt });
+      return log;
+    },
+    sql,
+    params,
+    runId: info.runId,
+    jobName: info.job.name,
+    scheduledFor: info.scheduledFor,
+    attempt: info.attempt,
+    trigger: info.trigger,
+    idempotencyKey,
+    // job_runs ids only grow: a later run of the job always holds a larger token.
+    fencingToken: Number(info.runId),
+    progress: (done, total) => events.emit("progress", { ...info, done, total }),
+  };
+}

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Daemon } from "../../src/run/daemon.js";
+import { testDatabase } from "../helpers/db.js";
+import { testRunner, waitFor } from "../helpers/runner.js";
+
+const db = await testDatabase("capacity");
+const daemons: Daemon[] = [];
+afterEach(async () => {
+  await Promise.all(daemons.splice(0).map((d) => d.stop()));
+  await db.sql`truncate job_runs, job_heartbeats, job_state`;
+});
+
+/** Per-second jobs whose handlers hold for `holdMs`, counting how many run at once per replica. */
+function replica(id: string, maxRuns: number, jobs: number, holdMs: number) {
+  const made = testRunner(db.sql, {
+    JOB_RUNNER_ID: id,
+    MAX_CONCURRENT_RUNS: String(maxRuns),
+    LOG_LEVEL: "warn",
+  });
+  const load = { now: 0, max: 0, runs: 0 };
+  for (let i = 0; i < jobs; i++)
+    made.runner.registerJob({
+      name: `busy-${i}`,
+      schedule: "* * * * * *",
+      overlap: "allow",
+      catchUp: "none",
+      run: async () => {
+        load.runs++;
+        load.max = Math.max(load.max, ++load.now);
+        await new Promise((resolve) => setTimeout(resolve, holdMs));
+        load.now--;
+      },
+    });
+  daemons.push(made.runner);
+  return { ...made, load };
+}
+
+const fates = () =>
+  db.sql<{ runner_id: string; status: string; error: string | null; n: number }[]>`
+    select runner_id, status, error, count(*)::int as n from job_runs group by 1, 2, 3 order by 1, 2`;
+
+describe("MAX_CONCURRENT_RUNS", () => {
+  it("bounds one replica's handlers and records the slots it had no room for as missed at capacity", async () => {
+    const one = replica("solo", 3, 5, 1500);
+    const metrics = await metricsOf(one.runner);
+    await one.runner.start();
+    await waitFor(
+      async () => (await fates()).some((f) => f.error?.startsWith("missed: at capacity")),
+      10_000,
+    );
+    await waitFor(() => one.load.runs >= 6, 10_000);
+    await one.runner.stop();
+    expect(one.load.max).toBeLessThanOrEqual(3);
+    const lines = one.lines.filter((line) => line.includes("slots missed"));
+    expect(lines.length).toBe(1);
+    const [row] = (await fates()).filter((f) => f.error?.startsWith("missed: at capacity"));
+    expect(await metrics.render()).toMatch(
+      new RegExp(`^runner_slots_missed_total\\{reason="at capacity"\\} ${row!.n}$`, "m"),
+    );
+  });
+
+  it("lets a second replica take the slots the first had no room for", async () => {
+    const a = replica("a", 3, 5, 1500);
+    const b = replica("b", 3, 5, 1500);
+    await Promise.all([a.runner.start(), b.runner.start()]);
+    await waitFor(() => a.load.runs >= 4 && b.load.runs >= 4, 15_000, "both replicas running slots");
+    expect(a.load.max).toBeLessThanOrEqual(3);
+    expect(b.load.max).toBeLessThanOrEqual(3);
+    const dupes =
+      await db.sql`select job_name, scheduled_for from job_runs group by 1, 2 having count(*) > 1`;
+    expect(dupes).toEqual([]);
+  });
+});
+
+describe("overload", () => {
+  it("counts slots as missed (overloaded) while claims queue up, logs it once, and recovers when the database does", async () => {
+    const one = replica("slow", 1000, 3, 10);
+    const { store } = await one.runner.connect();
+    let slow = true;
+    const claim = store.claimSlots.bind(store);
+    store.claimSlots = async (claims) => {
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 5000));
+      return claim(claims);
+    };
+    const missed: number[] = [];
+    one.runner.events.on("missed", (m) => m.reason === "overloaded" && missed.push(m.slots));
+    await one.runner.start();
+    await waitFor(() => missed.length >= 2, 10_000, "overloaded slots");
+    expect(one.lines.filter((line) => line.includes("slots missed")).length).toBe(1);
+    slow = false;
+    const before = one.load.runs;
+    await waitFor(() => one.load.runs >= before + 6, 10_000, "runs again once claims are quick");
+  });
+});
+
+/** The daemon's metrics, wired before it starts (as the sidecar does). */
+async function metricsOf(daemon: Daemon) {
+  const { createMetrics } = await import("../../src/observe/metrics.js");
+  const { StateCache } = await import("../../src/observe/state-cache.js");
+  return createMetrics({
+    events: daemon.events,
+    liveness: daemon.liveness,
+    registry: daemon.registry,
+    cache: new StateCache(daemon.events),
+    nextRunAt: () => undefined,
+    runningCount: () => 0,
+  });
+}
