@@ -31,8 +31,10 @@ function trailingComma(text: string): number | undefined {
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
     else if (c === ",") {
-      const next = /\S/.exec(text.slice(i + 1));
-      if (next && (next[0] === "]" || next[0] === "}")) return i;
+      // Whitespace runs between commas are disjoint: the whole scan stays linear.
+      let next = i + 1;
+      while (next < text.length && /\s/.test(text[next]!)) next++;
+      if (text[next] === "]" || text[next] === "}") return i;
     }
   }
   return undefined;
