@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
@@ -12,7 +12,7 @@ import { needTool } from "../helpers/tools.js";
  * caches the Basic credentials), then opens a page on another origin, which posts to the runner
  * every way a page can without help from the runner: fetch with text/plain, an auto-submitted
  * text/plain form carrying a job definition, the status page's own form, and the same form from
- * a sandboxed frame (Origin: null). The browser sends the credentials; the runner refuses all.
+ * a sandboxed page (Origin: null). The browser sends the credentials; the runner refuses all.
  */
 const db = await testDatabase("csrfe2e");
 const USER = "ops";
@@ -43,8 +43,8 @@ function attackPages(runner: string): Record<string, string> {
     "/fetch-internal-trigger": fetchPost("/v1/jobs/report/trigger", "{}"),
     "/form-register": `<form method="post" enctype="text/plain" action="${runner}/api/v1/scheduler/jobs"><input name='${formName}' value='"}'></form>${submit}`,
     "/form-page": pageForm,
-    // A sandboxed frame's requests carry Origin: null.
-    "/form-page-sandboxed": `<iframe sandbox="allow-forms allow-scripts" srcdoc="${pageForm.replaceAll('"', "&quot;")}"></iframe>`,
+    // Served sandboxed (see below): an opaque origin, so the post carries Origin: null.
+    "/form-page-sandboxed": pageForm,
     // The control: a read that needs the credentials, to show the browser sends them along.
     "/fetch-status": `<script>fetch(${JSON.stringify(`${runner}/v1/admin/jobs/status`)}, { mode: "no-cors", credentials: "include" })</script>`,
   };
@@ -56,7 +56,12 @@ beforeAll(async () => {
   await made.runner.start();
   const pages = attackPages(made.base);
   attacker = createServer((req, res) => {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
+      ...(req.url?.endsWith("-sandboxed")
+        ? { "content-security-policy": "sandbox allow-forms allow-scripts" }
+        : {}),
+    });
     res.end(`<!doctype html><html><body>${pages[req.url ?? ""] ?? ""}</body></html>`);
   });
   await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
@@ -87,28 +92,45 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
       // The operator's visit: the browser now holds the runner's Basic credentials.
       expect((await page.goto(`${made.base}/`))!.status()).toBe(200);
 
-      const answers: { method: string; path: string; status: number; origin?: string }[] = [];
-      context.on("response", async (response) => {
-        if (!response.url().startsWith(made.base)) return;
-        const { origin } = await response.request().allHeaders();
-        const { pathname } = new URL(response.url());
-        answers.push({
-          method: response.request().method(),
-          path: pathname,
-          status: response.status(),
-          origin,
-        });
+      // Every request the attacker's pages make to the runner, and the status it was answered with.
+      const answers: { method: string; path: string; origin?: string; status?: number; done?: boolean }[] =
+        [];
+      const byRequest = new Map<Request, (typeof answers)[number]>();
+      context.on("request", (request) => {
+        if (!request.url().startsWith(made.base)) return;
+        const answer = {
+          method: request.method(),
+          path: new URL(request.url()).pathname,
+          origin: request.headers().origin,
+        };
+        answers.push(answer);
+        byRequest.set(request, answer);
       });
+      // A blocked frame's full headers may never arrive; its status does.
+      context.on("response", (response) => {
+        const answer = byRequest.get(response.request());
+        if (answer) answer.status = response.status();
+      });
+      for (const event of ["requestfinished", "requestfailed"] as const)
+        context.on(event, (request) => {
+          const answer = byRequest.get(request);
+          if (answer) answer.done = true;
+        });
       for (const [n, path] of Object.keys(attackPages(made.base)).entries()) {
         await page.goto(`${attackerBase}${path}`);
-        await waitFor(() => answers.length > n, 15_000, `the answer to ${path}`);
+        await waitFor(() => answers.length > n, 15_000, `the request of ${path}`);
       }
+      await waitFor(() => answers.every((a) => a.done), 15_000, "every request to end");
 
-      // The browser sends the operator's credentials with the attacker page's requests...
+      // Nothing was registered and no run started...
+      expect(await db.sql`select name from job_definitions`).toHaveLength(0);
+      expect(await db.sql`select id from job_runs`).toHaveLength(0);
+      expect(made.runner.registry.has("planted")).toBe(false);
+      // ...though the browser sent the operator's credentials with the attacker page's requests...
       expect(answers.filter((a) => a.method === "GET").map(({ path, status }) => ({ path, status }))).toEqual(
         [{ path: "/v1/admin/jobs/status", status: 200 }],
       );
-      // ...and only the runner's checks stand in the way of each state change.
+      // ...and only the runner's checks stood in the way of each state change.
       const posts = answers.filter((a) => a.method === "POST");
       for (const post of posts) expect(post.status, JSON.stringify(post)).toBe(403);
       expect(posts.map((a) => a.path).toSorted()).toEqual([
@@ -120,10 +142,6 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
         "/v1/jobs/report/trigger",
       ]);
       expect(posts.filter((a) => a.origin === "null")).toHaveLength(1);
-
-      expect(await db.sql`select name from job_definitions`).toHaveLength(0);
-      expect(await db.sql`select id from job_runs`).toHaveLength(0);
-      expect(made.runner.registry.has("planted")).toBe(false);
     } finally {
       await context.close();
     }
