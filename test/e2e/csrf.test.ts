@@ -111,11 +111,12 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
         const answer = byRequest.get(response.request());
         if (answer) answer.status = response.status();
       });
-      for (const event of ["requestfinished", "requestfailed"] as const)
-        context.on(event, (request) => {
-          const answer = byRequest.get(request);
-          if (answer) answer.done = true;
-        });
+      const ended = (request: Request) => {
+        const answer = byRequest.get(request);
+        if (answer) answer.done = true;
+      };
+      context.on("requestfinished", ended);
+      context.on("requestfailed", ended);
       for (const [n, path] of Object.keys(attackPages(made.base)).entries()) {
         await page.goto(`${attackerBase}${path}`);
         await waitFor(() => answers.length > n, 15_000, `the request of ${path}`);
