@@ -97,14 +97,16 @@ describe("catch-up after database outages", () => {
         const [catchUp, ...more] = caughtUp(slow);
         expect(more).toEqual([]);
         expect(longRow!.finished_at!.getTime()).toBeLessThanOrEqual(catchUp!.started_at.getTime());
-        // So it ran, unless an on-time run of "slow" (started after the outage) really was going.
+        // So it ran, unless another run of "slow" really was going: claimed before it (a smaller
+        // id; an on-time slot is claimed ahead of its instant) and not finished when it was claimed.
         if (catchUp!.status === "skipped") {
+          const claimedAt = catchUp!.started_at.getTime();
           const going = slow.filter(
             (r) =>
               r.id !== String(long.run_id) &&
               r.status !== "skipped" &&
-              r.started_at <= catchUp!.started_at &&
-              (r.finished_at ?? catchUp!.started_at) >= catchUp!.started_at,
+              Number(r.id) < Number(catchUp!.id) &&
+              (r.finished_at?.getTime() ?? Number.POSITIVE_INFINITY) >= claimedAt,
           );
           expect(going, JSON.stringify(slow)).not.toEqual([]);
         } else expect(catchUp!.status).toBe("succeeded");
