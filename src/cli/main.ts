@@ -3,6 +3,7 @@ import { checkCommand, migrateCommand, pauseCommand, triggerCommand } from "./co
 import { collect } from "./context.js";
 import { explainCommand } from "./explain.js";
 import { historyCommand, jobsCommand, statusCommand } from "./inspect.js";
+import { logsCommand } from "./logs.js";
 import { runCommand } from "./run.js";
 import { unknownCommand } from "./unknown-command.js";
 import { ConfigError, DatabaseUnreachableError, EXIT, errorMessage } from "../errors.js";
@@ -63,6 +64,13 @@ function program(setCode: (code: number) => void): Command {
     .option("--json", "JSON for scripts")
     .addOption(jobsOption())
     .action((job, flags) => done(historyCommand(job, flags)));
+  cli
+    .command("logs <run-id>")
+    .description("the kept output of a run (ctx.log, a command's stdout and stderr)")
+    .option("--follow", "print a running run's lines as they come, until it finishes")
+    .option("--json", "one JSON object per line for scripts")
+    .addOption(jobsOption())
+    .action((id, flags) => done(logsCommand(id, flags)));
   cli
     .command("trigger <job>")
     .description("ask the running daemons for a run now, through the database")

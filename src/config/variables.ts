@@ -206,6 +206,21 @@ export const VARIABLES = {
     group: "logs",
     description: "auto: pretty on a terminal, else json; json: one object per line; pretty: readable lines.",
   },
+  RUN_OUTPUT_MAX_LINES: {
+    key: "runOutputMaxLines",
+    schema: int(0, 1_000_000),
+    default: "1000",
+    group: "logs",
+    description:
+      "A run keeps its last this many output lines (ctx.log, a command's stdout and stderr); 0 keeps none.",
+  },
+  RUN_OUTPUT_MAX_BYTES: {
+    key: "runOutputMaxBytes",
+    schema: int(0, 1_073_741_824),
+    default: "262144",
+    group: "logs",
+    description: "A run keeps at most this many bytes of its last output lines (256 KiB); 0 keeps none.",
+  },
   ALERT_WEBHOOK_URL: {
     key: "alertWebhookUrl",
     schema: httpUrl,

@@ -7,6 +7,7 @@ import type { SidecarParts } from "./parts.js";
 import { deleteJob, lastResult, listJobs, registerJob } from "./scheduler-api.js";
 import type { Route } from "./server.js";
 import { statusPage, triggerFromPage } from "./status-page.js";
+import { adminRun, adminRunLogs } from "./runs.js";
 import { triggerJob } from "./trigger.js";
 
 const NAME = "(?<name>[^/]+)";
@@ -61,6 +62,16 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       "GET",
       "/v1/admin/jobs/:name/runs",
       admin((_req, p, q) => adminRuns(parts, p.name!, q)),
+    ),
+    route(
+      "GET",
+      "/v1/admin/runs/(?<id>[^/]+)",
+      admin((_req, p) => adminRun(parts, p.id!)),
+    ),
+    route(
+      "GET",
+      "/v1/admin/runs/(?<id>[^/]+)/logs",
+      admin((_req, p, q) => adminRunLogs(parts, p.id!, q)),
     ),
     route(
       "POST",

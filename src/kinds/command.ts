@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { z } from "zod";
 import { errorMessage } from "../errors.js";
+import { LineSplitter, outputOf } from "../run/capture.js";
 import type { JobContext, JobHandler } from "../types.js";
 import { durationField } from "./fields.js";
 import { scrubbing } from "./interpolate.js";
@@ -139,12 +140,24 @@ function run(
     if (!child.stdout || !child.stderr) return;
     const stdout = new Tail();
     const stderr = new Tail();
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    // Every line also goes to the run's output (src/run/output.ts), where it is redacted and bounded.
+    const sink = outputOf(ctx);
+    const outLines = sink && new LineSplitter("stdout", sink);
+    const errLines = sink && new LineSplitter("stderr", sink);
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout.push(chunk);
+      outLines?.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr.push(chunk);
+      errLines?.push(chunk);
+    });
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     // "close", not "exit": the output is complete only once every process holding the pipes is gone.
     child.on("close", (code, signal) => {
       done();
+      outLines?.end();
+      errLines?.end();
       const result: CommandResult = { exit_code: code, stdout: stdout.toString(), stderr: stderr.toString() };
       if (code === 0) return resolve(result);
       let reason = signal ? `killed by ${signal}` : `exited with code ${code}`;

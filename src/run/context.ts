@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
 import type { JobContext } from "../types.js";
+import { capturing, type OutputSink, withOutput } from "./capture.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import type { RunController } from "./invoke.js";
 
@@ -29,24 +30,32 @@ export function jobContext({
   events,
 }: ContextParts): JobContext {
   let log: Logger | undefined;
-  return {
-    get signal() {
-      return controller.signal;
+  const output: OutputSink = (stream, line) => events.emit("output", { runId: info.runId, stream, line });
+  return withOutput<JobContext>(
+    {
+      get signal() {
+        return controller.signal;
+      },
+      get log() {
+        // Its lines are kept with the run too (src/run/output.ts).
+        log ??= capturing(
+          parent.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt }),
+          output,
+        );
+        return log;
+      },
+      sql,
+      params,
+      runId: info.runId,
+      jobName: info.job.name,
+      scheduledFor: info.scheduledFor,
+      attempt: info.attempt,
+      trigger: info.trigger,
+      idempotencyKey,
+      // job_runs ids only grow: a later run of the job always holds a larger token.
+      fencingToken: Number(info.runId),
+      progress: (done, total) => events.emit("progress", { ...info, done, total }),
     },
-    get log() {
-      log ??= parent.child({ job_name: info.job.name, run_id: info.runId, attempt: info.attempt });
-      return log;
-    },
-    sql,
-    params,
-    runId: info.runId,
-    jobName: info.job.name,
-    scheduledFor: info.scheduledFor,
-    attempt: info.attempt,
-    trigger: info.trigger,
-    idempotencyKey,
-    // job_runs ids only grow: a later run of the job always holds a larger token.
-    fencingToken: Number(info.runId),
-    progress: (done, total) => events.emit("progress", { ...info, done, total }),
-  };
+    output,
+  );
 }

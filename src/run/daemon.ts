@@ -23,6 +23,7 @@ import { Liveness } from "./liveness.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { checkGroups, groupOf } from "./groups.js";
 import { runOnce } from "./once.js";
+import { keepOutput } from "./output.js";
 import { keepProgress } from "./progress.js";
 import { publishJobs } from "./publish.js";
 
@@ -66,13 +67,8 @@ export class Daemon {
   constructor(options: DaemonOptions = {}) {
     this.config = options.config ?? loadConfig(process.env);
     registerConfigSecrets(this.config);
-    this.log =
-      options.log ??
-      createLogger({
-        level: this.config.logLevel,
-        format: this.config.logFormat,
-        runnerId: this.config.runnerId,
-      });
+    const { logLevel: level, logFormat: format, runnerId } = this.config;
+    this.log = options.log ?? createLogger({ level, format, runnerId });
     this.#ownSql = options.sql;
     this.scheduler = new Scheduler(
       (due, now) => this.#connected?.dispatcher.onDue(due, now),
@@ -158,6 +154,7 @@ export class Daemon {
       mayFire: () => this.config.jobsEnabled && this.state === "running",
     });
     keepProgress(this.events, store, this.log);
+    this.#stopHooks.push(keepOutput(this.events, store.sql, this.config, this.log));
     this.#connected = { store, executor, dispatcher };
     return this.#connected;
   }

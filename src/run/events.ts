@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { OutputStream } from "../store/output.js";
 import type { FailureCount } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
 
@@ -27,6 +28,8 @@ export interface RunEvents {
   missed: [{ reason: MissReason; slots: number }];
   abandoned: [{ runId: string; jobName: string; runnerId: string; consecutiveFailures: number }];
   progress: [RunInfo & { done: number; total: number | undefined }];
+  /** A line of a run's output: ctx.log, a command's stdout and stderr (src/run/output.ts keeps it). */
+  output: [{ runId: string; stream: OutputStream; line: string }];
 }
 
 /**
