@@ -99,7 +99,6 @@ export class RunStore {
              as c(job_name text, scheduled_for timestamptz, start_at timestamptz, trigger text, skip boolean,
                   job_max int, group_name text, group_max int, group_jobs json)
         where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
-          and not exists (select 1 from job_runs r where r.job_name = c.job_name and r.scheduled_for = c.scheduled_for and r.attempt = 1)
       ), decided as (
         select c.*, case
           when c.skip and exists (select 1 from job_runs r where r.job_name = c.job_name and r.status = 'running')
