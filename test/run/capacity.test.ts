@@ -7,7 +7,7 @@ const db = await testDatabase("capacity");
 const daemons: Daemon[] = [];
 afterEach(async () => {
   await Promise.all(daemons.splice(0).map((d) => d.stop()));
-  await db.sql`truncate job_runs, job_heartbeats, job_state`;
+  await db.sql`truncate job_runs, job_heartbeats, job_state cascade`;
 });
 
 /** Per-second jobs whose handlers hold for `holdMs`, counting how many run at once per replica. */

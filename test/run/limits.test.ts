@@ -10,7 +10,7 @@ const db = await testDatabase("limits");
 const daemons: Daemon[] = [];
 afterEach(async () => {
   await Promise.all(daemons.splice(0).map((d) => d.stop()));
-  await db.sql`truncate job_runs, job_heartbeats, job_state`;
+  await db.sql`truncate job_runs, job_heartbeats, job_state cascade`;
 });
 
 function replicas(
