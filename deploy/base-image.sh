@@ -5,7 +5,8 @@
 #
 #   bash deploy/base-image.sh         prints the image name: localhost/runner-base:node<version>-bookworm
 #
-# The root filesystem is cached as a tarball under .cache/image/ (git ignores it): a second run
+# The root filesystem is cached as a tarball under ~/.cache/runner-image/ (outside the checkout,
+# so a fresh clone on the same machine finds it too): a second run
 # imports it again if the image is gone, or finds the image and does nothing. Needs root
 # (debootstrap, chroot), debootstrap and podman. DEBIAN_MIRROR overrides the mirror.
 set -euo pipefail
@@ -16,7 +17,7 @@ node_version=$("$node_bin" --version)
 node_version=${node_version#v}
 npm_dir=$(readlink -f "$(dirname "$(readlink -f "$(command -v npm)")")/..")
 tag="localhost/runner-base:node${node_version}-bookworm"
-cache=.cache/image
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/runner-image
 tarball="$cache/bookworm-minbase-node${node_version}.tar"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
