@@ -150,10 +150,18 @@ async function bookkeeping(url: string) {
 async function sustained(url: string) {
   const jobs = size(10_000, 200);
   const fires = size(60, 3);
-  type Sustained = Fire & { starts: number; recorded?: { recorded: number; slots: number; unfinished: number } };
+  type Sustained = Fire & {
+    starts: number;
+    recorded?: { recorded: number; slots: number; unfinished: number };
+  };
   const [runner, croner] = await paired(
     1,
-    () => worker<Sustained>("worker-fire", { mode: "runner", jobs, burst: false, fires, url, schema: schema("sus") }, 600_000),
+    () =>
+      worker<Sustained>(
+        "worker-fire",
+        { mode: "runner", jobs, burst: false, fires, url, schema: schema("sus") },
+        600_000,
+      ),
     () => worker<Sustained>("worker-fire", { mode: "croner", jobs, burst: false, fires }, 600_000),
   );
   const r = runner[0]!;
@@ -168,7 +176,11 @@ async function sustained(url: string) {
     met: once && percentile(r.last, 50) <= 150 && percentile(r.last, 99) <= 400 && r.rssMb <= 300,
   });
   const args = { seconds: size(10, 1), concurrency: 4, url };
-  const raw = await worker<{ perSecond: number }>("worker-bookkeeping", { ...args, mode: "raw-batched", schema: schema("rawb") });
+  const raw = await worker<{ perSecond: number }>("worker-bookkeeping", {
+    ...args,
+    mode: "raw-batched",
+    schema: schema("rawb"),
+  });
   const perSecond = rec.recorded / (fires + 1);
   rows.push({
     figure: "bookkeeping at fan-out (runs recorded per second: claim, outcome, heartbeat)",
@@ -200,6 +212,30 @@ async function idle(url: string) {
       target: `CPU ≤ 0.5%, RSS ≤ ${rssTarget} MB`,
       met: m.cpuPercent <= 0.5 && m.rssMb <= rssTarget,
     });
+  });
+}
+
+/** One replica with 100,000 daily jobs: registration and start, idle cost, and a /metrics scrape. */
+async function hundredThousand(url: string) {
+  const jobs = size(100_000, 1000);
+  type Idle = { cpuPercent: number; rssMb: number; startMs: number };
+  const idle = await worker<Idle>(
+    "worker-idle",
+    { mode: "runner", jobs, seconds: size(60, 2), settleMs: size(5000, 500), url, schema: schema("big") },
+    600_000,
+  );
+  type Timing = { p50: number; p99: number; bytes: number };
+  const scraped = await worker<{ metrics: Timing; livez: Timing }>(
+    "worker-scrape",
+    { jobs, requests: size(20, 3), history: false, url, schema: schema("bigscrape") },
+    600_000,
+  );
+  rows.push({
+    figure: `one replica, ${jobs} daily jobs (register and start ms; idle CPU % of a core; RSS MB; /metrics p99 ms)`,
+    runner: `${idle.startMs.toFixed(0)}; ${idle.cpuPercent.toFixed(2)}%; ${idle.rssMb.toFixed(0)} MB; scrape p50 ${scraped.metrics.p50.toFixed(0)}, p99 ${scraped.metrics.p99.toFixed(0)} (${(scraped.metrics.bytes / 1048576).toFixed(1)} MiB)`,
+    baseline: `/livez p99 ${scraped.livez.p99.toFixed(2)} on the same listener`,
+    target: "start ≤ 10,000; CPU ≤ 1%; RSS ≤ 400; scrape p99 ≤ 250",
+    met: idle.startMs <= 10_000 && idle.cpuPercent <= 1 && idle.rssMb <= 400 && scraped.metrics.p99 <= 250,
   });
 }
 
@@ -321,6 +357,7 @@ async function main() {
     ["bookkeeping", () => bookkeeping(url!)],
     ["sustained fan-out", () => sustained(url!)],
     ["idle cost", () => idle(url!)],
+    ["100,000 jobs", () => hundredThousand(url!)],
     ["start and stop", () => startAndStop(url!)],
     ["scrape", () => scrape(url!)],
     ["scale-out", () => scale(url!)],

@@ -1,7 +1,8 @@
 /**
  * Idle cost: many jobs on daily schedules with distinct expressions, loop at 60 s, nothing due.
  * CPU over the idle window (share of one core) and RSS at its end. mode "empty": a Node process
- * doing nothing, the baseline.
+ * doing nothing, the baseline. startMs: registering every job and starting (connect, migrate,
+ * register the jobs' rows, arm the scheduler).
  */
 import { migratedPool, silentRunner } from "./bench-runner.js";
 import { rssMb } from "./lib.js";
@@ -19,7 +20,9 @@ const args = JSON.parse(process.argv[2]!) as Args;
 
 async function main() {
   let stop = async () => {};
+  let startMs = 0;
   if (args.mode === "runner") {
+    const began = performance.now();
     // Imported here, so the "empty" baseline process loads nothing of runner's.
     const sql = await migratedPool(args.url!, args.schema!);
     const runner = await silentRunner(sql, args.schema!, {
@@ -38,6 +41,7 @@ async function main() {
       });
     }
     await runner.start();
+    startMs = performance.now() - began;
     stop = async () => {
       await runner.stop();
       await sql.end();
@@ -53,7 +57,7 @@ async function main() {
   const cpuPercent = ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
   const rss = rssMb();
   await stop();
-  console.log(JSON.stringify({ cpuPercent, rssMb: rss }));
+  console.log(JSON.stringify({ cpuPercent, rssMb: rss, startMs }));
   process.exit(0);
 }
 void main();
