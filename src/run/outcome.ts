@@ -87,7 +87,7 @@ export class OutcomeWriter {
         const counts = await this.#write(this.#inFlight);
         const done = this.#inFlight;
         this.#inFlight = [];
-        done.forEach((pending, i) => pending.resolve(counts[i]));
+        for (const [i, pending] of done.entries()) pending.resolve(counts[i]);
         if (this.#queue.length === 0) this.#tell(0);
       }
     } finally {
