@@ -1,8 +1,7 @@
 import type { Logger } from "pino";
 import type { Sql } from "postgres";
-import { errorMessage } from "../errors.js";
 import type { Store } from "../store/store.js";
-import type { Job, JobContext, RunOutcome, RunTrigger } from "../types.js";
+import type { Job, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import type { RunEventBus, RunInfo } from "./events.js";
 import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";

@@ -1,4 +1,4 @@
-import type { RunOutcome, RunStatus, RunTrigger } from "../types.js";
+import type { RunStatus, RunTrigger } from "../types.js";
 import { endedNow, idList, leaseEnd, progressJson, type StoreScope } from "./fragments.js";
 
 /** job_runs: one row per run attempt; claiming a slot is inserting its first attempt. */
