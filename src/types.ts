@@ -112,6 +112,8 @@ export interface JobInput {
   ping?: string;
   /** Off: registered and listed, never fired by the schedule. @default true */
   enabled?: boolean;
+  /** Pause the job after this many consecutive failures (reason: the last error); the alert says so. */
+  pauseAfterFailures?: number;
   run: JobHandler;
 }
 
@@ -133,6 +135,8 @@ export interface Job {
   description: string;
   ping: string | undefined;
   enabled: boolean;
+  /** Consecutive failures after which the job pauses itself; undefined: never. */
+  pauseAfterFailures?: number;
   /** Where the job came from: "builtin", "code", a file path, or "api". */
   source: string;
   run: JobHandler;

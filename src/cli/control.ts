@@ -1,6 +1,10 @@
 import { ConfigError } from "../errors.js";
 import { openDatabase } from "../store/open.js";
+import { AuditStore } from "../store/audit.js";
+import { PauseStore } from "../store/pauses.js";
 import { describeUrl } from "../store/pool.js";
+import { parsePause } from "../util/pause-input.js";
+import { cliActor } from "./actor.js";
 import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
 import { halfSetCredentials } from "./credentials.js";
 import { noLiveReplicaWarning, requireKnownJob } from "./published.js";
@@ -24,6 +28,12 @@ export async function triggerCommand(
       trigger: "manual",
       requestedBy: `cli@${config.runnerId}`,
     });
+    await new AuditStore(store.sql).record({
+      actor: cliActor(),
+      action: "trigger",
+      jobName: name,
+      details: { trigger_id: request.id, params },
+    });
     const warning = noLiveReplicaWarning(name, published);
     if (warning) console.error(warning);
     const replicas = published?.replicas ?? [];
@@ -40,14 +50,37 @@ export async function triggerCommand(
   }
 }
 
-/** `runner pause|resume <job>`: persisted; every replica honours it at its next claim. */
-export async function pauseCommand(name: string, paused: boolean, flags: CommonFlags): Promise<number> {
-  const { daemon, config } = await prepare(flags);
+/**
+ * `runner pause <job> [--reason TEXT] [--until ISO | --for 2h]` and `runner resume <job>`:
+ * persisted; every replica honours it at its next claim, and a pause with an expiry is lifted by
+ * the first loop after it. The owner is `cli:<os user>@<host>`; both are in the audit trail.
+ */
+export async function pauseCommand(
+  name: string,
+  paused: boolean,
+  flags: CommonFlags & { reason?: string; until?: string; for?: string },
+): Promise<number> {
+  const input = paused ? parsePause(flags) : { reason: null, until: null };
+  if ("problems" in input) throw new ConfigError(input.problems.map((p) => `--${p}`));
+  const { daemon } = await prepare(flags);
   try {
     const { store } = await daemon.connect();
     await requireKnownJob(daemon, store, name);
-    await store.setPaused(name, paused, `cli@${config.runnerId}`);
-    console.log(`${name} ${paused ? "paused" : "resumed"}`);
+    const actor = cliActor();
+    const pauses = new PauseStore(store.sql);
+    const changed = paused ? await pauses.pause(name, { by: actor, ...input }) : await pauses.resume(name);
+    if (changed)
+      await new AuditStore(store.sql).record({
+        actor,
+        action: paused ? "pause" : "resume",
+        jobName: name,
+        details: paused ? { reason: input.reason, until: input.until?.toISOString() ?? null } : {},
+      });
+    if (!paused) console.log(changed ? `${name} resumed` : `${name} was not paused`);
+    else
+      console.log(
+        `${name} paused${input.until ? ` until ${input.until.toISOString()}` : ""}${input.reason ? `: ${input.reason}` : ""}`,
+      );
     return 0;
   } finally {
     await daemon.stop();

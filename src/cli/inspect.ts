@@ -67,7 +67,7 @@ export async function statusCommand(flags: CommonFlags & { json?: boolean }): Pr
             j.next_run_at,
             j.expected_last_run_at,
             j.overdue_seconds === null ? null : `${j.overdue_seconds}s`,
-            j.paused ? "yes" : "no",
+            j.paused ? pausedText(j) : "no",
             j.running,
             progressText(j.progress),
             j.last_error?.slice(0, 60),
@@ -121,4 +121,17 @@ export async function historyCommand(
   } finally {
     await daemon.stop();
   }
+}
+
+/** "yes (by cli:ann@host until 2026-12-24T00:00:00.000Z: deploy freeze)": who, until when, why. */
+function pausedText(j: {
+  paused_by: string | null;
+  paused_until: string | null;
+  paused_reason: string | null;
+}) {
+  const who = [j.paused_by && `by ${j.paused_by}`, j.paused_until && `until ${j.paused_until}`].filter(
+    Boolean,
+  );
+  const why = j.paused_reason ? `: ${j.paused_reason.slice(0, 60)}` : "";
+  return who.length > 0 || why ? `yes (${who.join(" ")}${why})` : "yes";
 }

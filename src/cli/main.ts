@@ -80,7 +80,10 @@ function program(setCode: (code: number) => void): Command {
     .action((job, flags) => done(triggerCommand(job, flags)));
   cli
     .command("pause <job>")
-    .description("pause a job on every replica (persisted)")
+    .description("pause a job on every replica (persisted), with why and until when")
+    .option("--reason <text>", "why: shown in status, the console and the audit trail")
+    .option("--until <iso>", "resume by itself at this time, e.g. 2026-12-24T00:00Z")
+    .option("--for <duration>", "resume by itself after this long, e.g. 2h")
     .addOption(jobsOption())
     .action((job, flags) => done(pauseCommand(job, true, flags)));
   cli

@@ -7,6 +7,7 @@ import type { SidecarParts } from "./parts.js";
 import { deleteJob, lastResult, listJobs, registerJob } from "./scheduler-api.js";
 import type { Route } from "./server.js";
 import { statusPage, triggerFromPage } from "./status-page.js";
+import { pauseJob, resumeJob } from "./pause.js";
 import { adminRun, adminRunLogs } from "./runs.js";
 import { triggerJob } from "./trigger.js";
 
@@ -72,6 +73,16 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       "GET",
       "/v1/admin/runs/(?<id>[^/]+)/logs",
       admin((_req, p, q) => adminRunLogs(parts, p.id!, q)),
+    ),
+    route(
+      "POST",
+      "/v1/admin/jobs/:name/pause",
+      changes(asAdmin, (req, p) => pauseJob(parts, p.name!, req)),
+    ),
+    route(
+      "POST",
+      "/v1/admin/jobs/:name/resume",
+      changes(asAdmin, (req, p) => resumeJob(parts, p.name!, req)),
     ),
     route(
       "POST",

@@ -68,6 +68,7 @@ export const jobOptionsShape = {
   description: z.string().max(1000).default(""),
   ping: z.url({ protocol: /^https?$/ }).optional(),
   enabled: z.boolean().default(true),
+  pauseAfterFailures: z.number().int().min(1).max(1000).optional(),
 };
 
 const codeJobSchema = z
@@ -112,6 +113,7 @@ export function toJob(options: ParsedOptions, run: JobHandler, source: string): 
     description: options.description,
     ping: options.ping,
     enabled: options.enabled,
+    pauseAfterFailures: options.pauseAfterFailures,
     source,
     run,
   };

@@ -6,7 +6,8 @@ import type { RunEventBus } from "../run/events.js";
 import type { TickResult } from "../run/loop.js";
 
 export interface AlertBody {
-  status: "firing" | "resolved";
+  /** "paused": the job paused itself (pauseAfterFailures) and runs no more until resumed. */
+  status: "firing" | "resolved" | "paused";
   job_name: string;
   consecutive_failures: number;
   last_error: string | null;
@@ -105,6 +106,13 @@ export function wireNotifications({ events, onTick, config, metrics, log }: Noti
       run.consecutiveFailures,
       "run abandoned: its runner died",
     );
+  });
+  events.on("paused", ({ jobName, reason, failures }) => {
+    alert({
+      status: "paused",
+      ...base(jobName, failures, reason),
+      text: `:double_vertical_bar: ${jobName} paused itself: ${reason}. Resume it with \`runner resume ${jobName}\`.`,
+    });
   });
   const heartbeatUrl = config.heartbeatPingUrl;
   if (heartbeatUrl) {

@@ -153,6 +153,11 @@ export function createMetrics({
       },
     },
     {
+      name: "job_paused",
+      help: "1 while the job is paused (runner pause, the admin API, pauseAfterFailures), else 0; the reason, owner and expiry are in the admin status",
+      value: (job: string) => (cache.get(job)?.paused ? 1 : 0),
+    },
+    {
       name: "job_running",
       help: "Runs of each job going on in this replica now",
       value: (job: string) => runningCount(job),

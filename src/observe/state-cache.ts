@@ -7,6 +7,8 @@ export interface CachedJobState {
   consecutiveFailures: number;
   /** job_state.first_seen_at: where overdue counts from for a job that never succeeded. */
   firstSeenAt: Date | null;
+  /** job_state.paused (job_paused). */
+  paused: boolean;
 }
 
 /**
@@ -30,6 +32,9 @@ export class StateCache {
       if (run.outcome.status === "succeeded") state.lastSuccessAt = state.lastHeartbeat;
       if (run.failures) state.consecutiveFailures = run.failures.current;
     });
+    events.on("paused", ({ jobName }) => {
+      this.ensure(jobName).paused = true;
+    });
     events.on("abandoned", (run) => {
       this.ensure(run.jobName).consecutiveFailures = run.consecutiveFailures;
     });
@@ -42,12 +47,13 @@ export class StateCache {
     for (const { name, age_seconds } of ages) this.beats.set(name, at - age_seconds * 1000);
   }
 
-  apply(row: HeartbeatRow & { first_seen_at?: Date | null }): void {
+  apply(row: HeartbeatRow & { first_seen_at?: Date | null; paused?: boolean }): void {
     this.jobs.set(row.name, {
       lastHeartbeat: row.last_heartbeat,
       lastSuccessAt: row.last_success_at,
       consecutiveFailures: row.consecutive_failures,
       firstSeenAt: row.first_seen_at ?? null,
+      paused: row.paused ?? false,
     });
   }
 
@@ -64,7 +70,13 @@ export class StateCache {
   private ensure(name: string): CachedJobState {
     let state = this.jobs.get(name);
     if (!state) {
-      state = { lastHeartbeat: null, lastSuccessAt: null, consecutiveFailures: 0, firstSeenAt: null };
+      state = {
+        lastHeartbeat: null,
+        lastSuccessAt: null,
+        consecutiveFailures: 0,
+        firstSeenAt: null,
+        paused: false,
+      };
       this.jobs.set(name, state);
     }
     return state;

@@ -19,6 +19,10 @@ export type JobStatus = Partial<JobView> & {
   last_error_at: string | null;
   next_run_at: string | null;
   paused: boolean;
+  /** Who paused it, why, and when it resumes by itself (null: until someone resumes it). */
+  paused_by: string | null;
+  paused_reason: string | null;
+  paused_until: string | null;
   running: number;
   /** The newest running run's latest ctx.progress, or null. */
   progress: { done: number; total: number | null } | null;
@@ -62,6 +66,9 @@ export async function jobStatus(
       last_error_at: iso(row.last_error_at),
       next_run_at: view?.next_run_at ?? null,
       paused: row.paused,
+      paused_by: row.paused_by,
+      paused_reason: row.paused_reason,
+      paused_until: iso(row.paused_until),
       running: row.running,
       progress: row.progress,
       expected_last_run_at: iso(late?.expectedLastRunAt),

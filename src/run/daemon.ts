@@ -24,6 +24,7 @@ import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { checkGroups, groupOf } from "./groups.js";
 import { runOnce } from "./once.js";
 import { keepOutput } from "./output.js";
+import { autoPause } from "./pausing.js";
 import { keepProgress } from "./progress.js";
 import { publishJobs } from "./publish.js";
 
@@ -155,6 +156,7 @@ export class Daemon {
     });
     keepProgress(this.events, store, this.log);
     this.#stopHooks.push(keepOutput(this.events, store.sql, this.config, this.log));
+    autoPause(this.events, store.sql, this.log);
     this.#connected = { store, executor, dispatcher };
     return this.#connected;
   }

@@ -30,6 +30,8 @@ export interface RunEvents {
   progress: [RunInfo & { done: number; total: number | undefined }];
   /** A line of a run's output: ctx.log, a command's stdout and stderr (src/run/output.ts keeps it). */
   output: [{ runId: string; stream: OutputStream; line: string }];
+  /** A job paused itself after `failures` consecutive failures (pauseAfterFailures). */
+  paused: [{ jobName: string; reason: string; failures: number }];
 }
 
 /**

@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import type { RunEventBus } from "./events.js";
 import type { Executor } from "./executor.js";
 import type { Liveness } from "./liveness.js";
+import { liftExpiredPauses } from "./pausing.js";
 import type { LoopStep } from "./loop.js";
 
 /** Exactly what the loop's housekeeping uses. */
@@ -23,7 +24,8 @@ export interface HousekeepingNeeds {
 
 /**
  * What every loop tick does, in order: write this replica's heartbeat, renew the leases of its
- * runs, reap runs whose runner died, start manual triggers meant for it, and settle missed slots.
+ * runs, reap runs whose runner died, lift expired pauses, start manual triggers meant for it, and
+ * settle missed slots.
  */
 export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
   const { store, executor, events, liveness } = needs;
@@ -49,6 +51,8 @@ export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
         }
       },
     },
+    // Before the triggers: a job whose pause has just expired takes its requests in this tick.
+    { name: "pause expiry", run: () => liftExpiredPauses(store.sql) },
     { name: "triggers", run: () => pickUpTriggers(needs) },
     { name: "missed slots", run: needs.settleMissed },
   ];

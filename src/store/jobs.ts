@@ -87,6 +87,9 @@ export class JobStore {
   async status(): Promise<
     (HeartbeatRow & {
       paused: boolean;
+      paused_by: string | null;
+      paused_reason: string | null;
+      paused_until: Date | null;
       first_seen_at: Date | null;
       running: number;
       progress: RunProgress | null;
@@ -95,7 +98,7 @@ export class JobStore {
     const { sql } = this.scope;
     return sql`
       select h.name, h.runner_id, h.last_heartbeat, h.last_success_at, h.consecutive_failures, h.last_error, h.last_error_at,
-        coalesce(s.paused, false) as paused, s.first_seen_at,
+        coalesce(s.paused, false) as paused, s.paused_by, s.paused_reason, s.paused_until, s.first_seen_at,
         (select count(*)::int from job_runs r where r.job_name = h.name and r.status = 'running') as running,
         (select ${progressJson(sql, "r")} from job_runs r
           where r.job_name = h.name and r.status = 'running' and r.progress_done is not null

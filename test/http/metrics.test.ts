@@ -125,6 +125,7 @@ describe("/metrics", () => {
       job_last_success_timestamp_seconds: "gauge",
       job_next_run_timestamp_seconds: "gauge",
       job_running: "gauge",
+      job_paused: "gauge",
       job_overdue_seconds: "gauge",
       runner_notification_failures_total: "counter",
       runner_slots_missed_total: "counter",
@@ -141,6 +142,7 @@ describe("/metrics", () => {
     for (const name of runner.registry.names()) {
       expect(sample(text, `job_consecutive_failures{job_name="${name}"}`), name).toBeDefined();
       expect(sample(text, `job_running{job_name="${name}"}`), name).toBeDefined();
+      expect(sample(text, `job_paused{job_name="${name}"}`), name).toBe(0);
       expect(sample(text, `job_overdue_seconds{job_name="${name}"}`), name).toBeDefined();
       expect(sample(text, `job_next_run_timestamp_seconds{job_name="${name}"}`), name).toBeGreaterThanOrEqual(
         Math.floor(scrapedAt / 1000),
