@@ -92,9 +92,13 @@ describe("sql kind against real PostgreSQL", () => {
   });
 
   it("uses PostgreSQL's default search_path, not the runner's schema, and leaves the pool's alone", async () => {
+    // A table only the runner's schema holds (not job_runs: the shared server may hold a
+    // `public.job_runs` of some other runner, which the default search_path would rightly find).
+    const only = `only_in_${db.schema}`;
+    await db.sql.unsafe(`create table "${db.schema}"."${only}" (x int)`);
     for (const transaction of [true, false]) {
-      await expect(run({ statement: "select * from job_runs", transaction })).rejects.toThrow(
-        new Error('statement 1 failed: relation "job_runs" does not exist'),
+      await expect(run({ statement: `select * from ${only}`, transaction })).rejects.toThrow(
+        new Error(`statement 1 failed: relation "${only}" does not exist`),
       );
     }
     expect(await poolSettings()).toEqual(Array(5).fill({ timeout: "0", path: db.schema }));
