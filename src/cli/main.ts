@@ -4,6 +4,7 @@ import { collect } from "./context.js";
 import { explainCommand } from "./explain.js";
 import { historyCommand, jobsCommand, statusCommand } from "./inspect.js";
 import { logsCommand } from "./logs.js";
+import { auditCommand } from "./audit.js";
 import { runCommand } from "./run.js";
 import { unknownCommand } from "./unknown-command.js";
 import { ConfigError, DatabaseUnreachableError, EXIT, errorMessage } from "../errors.js";
@@ -64,6 +65,13 @@ function program(setCode: (code: number) => void): Command {
     .option("--json", "JSON for scripts")
     .addOption(jobsOption())
     .action((job, flags) => done(historyCommand(job, flags)));
+  cli
+    .command("audit [job]")
+    .description("the audit trail: pauses, resumes, triggers, backfills, registrations, deletions")
+    .option("--limit <n>", "how many events, newest first", "50")
+    .option("--json", "JSON for scripts")
+    .addOption(jobsOption())
+    .action((job, flags) => done(auditCommand(job, flags)));
   cli
     .command("logs <run-id>")
     .description("the kept output of a run (ctx.log, a command's stdout and stderr)")

@@ -1,3 +1,4 @@
+import { recordBackfills } from "./audit.js";
 import { ConfigError, EXIT } from "../errors.js";
 import type { Daemon } from "../run/daemon.js";
 import { startSidecar } from "../http/sidecar.js";
@@ -42,8 +43,10 @@ async function runOnce(daemon: Daemon, names: string[], params: Record<string, s
   const connecting = daemon.connect();
   void stopOnSignal(daemon, connecting);
   try {
-    await connecting;
+    const { store } = await connecting;
     const outcomes = await daemon.runOnce(names, params);
+    // Named jobs run now whatever their schedule: a backfill, once it has run.
+    if (names.length > 0) await recordBackfills(store.sql, names, params);
     const failed = outcomes.filter((outcome) => outcome.status !== "succeeded");
     daemon.log.info(
       { runs: outcomes.length, failed: failed.length },

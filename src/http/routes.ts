@@ -1,5 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { adminRuns, adminStatus } from "./admin.js";
+import { adminAudit } from "./audit.js";
+import { audited } from "./audited.js";
 import { requireAdmin, requireTrigger } from "./auth.js";
 import { pageTokens, refuseCrossSite, requireJsonBody } from "./csrf.js";
 import { livez, readyz } from "./health.js";
@@ -75,6 +77,11 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       admin((_req, p, q) => adminRunLogs(parts, p.id!, q)),
     ),
     route(
+      "GET",
+      "/v1/admin/audit",
+      admin((_req, _p, q) => adminAudit(parts, q)),
+    ),
+    route(
       "POST",
       "/v1/admin/jobs/:name/pause",
       changes(asAdmin, (req, p) => pauseJob(parts, p.name!, req)),
@@ -87,7 +94,10 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "POST",
       "/v1/jobs/:name/trigger",
-      changes(asTrigger, (req, p) => triggerJob(parts, p.name!, req)),
+      changes(
+        asTrigger,
+        audited(parts, "trigger", (req, p) => triggerJob(parts, p.name!, req)),
+      ),
     ),
     route(
       "GET",
@@ -97,12 +107,18 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "POST",
       "/api/v1/scheduler/jobs",
-      changes(asAdmin, (req) => registerJob(parts, req)),
+      changes(
+        asAdmin,
+        audited(parts, "register", (req) => registerJob(parts, req)),
+      ),
     ),
     route(
       "POST",
       "/api/v1/scheduler/jobs/:name/trigger",
-      changes(asAdmin, (req, p) => triggerJob(parts, p.name!, req)),
+      changes(
+        asAdmin,
+        audited(parts, "trigger", (req, p) => triggerJob(parts, p.name!, req)),
+      ),
     ),
     route(
       "GET",
@@ -112,7 +128,10 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "DELETE",
       "/api/v1/scheduler/jobs/:name",
-      changes(asAdmin, (_req, p) => deleteJob(parts, p.name!)),
+      changes(
+        asAdmin,
+        audited(parts, "delete", (_req, p) => deleteJob(parts, p.name!)),
+      ),
     ),
     route(
       "GET",
@@ -122,7 +141,7 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "POST",
       "/ui/jobs/:name/trigger",
-      admin((req, p) => triggerFromPage(parts, tokens, p.name!, req)),
+      admin(audited(parts, "trigger", (req, p) => triggerFromPage(parts, tokens, p.name!, req))),
     ),
   ];
 }

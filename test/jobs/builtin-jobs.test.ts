@@ -78,7 +78,7 @@ describe("prune_runs", () => {
       ('old', 'manual', 'running', 'r', now() - interval '40 days'),
       ('recent', 'manual', 'succeeded', 'r', now() - interval '2 days')`;
     const result = await pruneRuns(db.sql, 30, new AbortController().signal, 10);
-    expect(result).toEqual({ deleted: 25, batches: 3, triggers: 0 });
+    expect(result).toEqual({ deleted: 25, batches: 3, triggers: 0, audit: 0 });
     const left = await db.sql`select job_name, status from job_runs order by job_name`;
     expect(left.map((r) => `${r.job_name}:${r.status}`)).toEqual(["old:running", "recent:succeeded"]);
   });

@@ -4,14 +4,15 @@ import type { Sql } from "postgres";
  * Delete runs older than `days`, a batch at a time, so a large backlog never holds one long lock
  * or one huge transaction. Running rows are never deleted. Trigger requests (job_triggers) older
  * than `days` go the same way, taken or not: a request no replica took in that long never will be,
- * and an Idempotency-Key is only honoured for 24 h.
+ * and an Idempotency-Key is only honoured for 24 h. Audit events (job_audit) older than `days` go
+ * too; a run's output (job_run_output) is deleted with its row.
  */
 export async function pruneRuns(
   sql: Sql,
   days: number,
   signal: AbortSignal,
   batchSize = 5000,
-): Promise<{ deleted: number; batches: number; triggers: number }> {
+): Promise<{ deleted: number; batches: number; triggers: number; audit: number }> {
   let deleted = 0;
   let batches = 0;
   for (;;) {
@@ -34,6 +35,17 @@ export async function pruneRuns(
         order by id limit ${batchSize})
       returning 1`;
     triggers += rows.count;
-    if (rows.count < batchSize) return { deleted, batches, triggers };
+    if (rows.count < batchSize) break;
+  }
+  // The audit trail (job_audit) is kept as long as the runs; a run's output goes with its row.
+  let audit = 0;
+  for (;;) {
+    signal.throwIfAborted();
+    const rows = await sql`
+      delete from job_audit where id in (
+        select id from job_audit where at < now() - make_interval(days => ${days}) order by id limit ${batchSize})
+      returning 1`;
+    audit += rows.count;
+    if (rows.count < batchSize) return { deleted, batches, triggers, audit };
   }
 }

@@ -1,0 +1,41 @@
+import type { AuditAction } from "../store/audit.js";
+import { AuditStore } from "../store/audit.js";
+import { actorOf } from "./actor.js";
+import type { SidecarParts } from "./parts.js";
+import type { Route } from "./server.js";
+
+/** The reply fields worth keeping with an event (never a definition's headers or a body). */
+function details(action: AuditAction, body: unknown, location: string | undefined): Record<string, unknown> {
+  const reply = (body ?? {}) as Record<string, unknown>;
+  if (action === "trigger") return { run_id: reply.run_id ?? location?.replace(/^\/\?run=/, "") ?? null };
+  if (action === "register") {
+    const job = (reply.job ?? {}) as Record<string, unknown>;
+    return { schedule: job.schedule ?? null, timezone: job.timezone ?? null, source: job.source ?? null };
+  }
+  if (action === "delete") return { persisted: reply.persisted ?? false };
+  return {};
+}
+
+/**
+ * A state-changing route whose success (a 2xx or the page's 303) is an audit event: the caller
+ * (actorOf: the Basic user, internal-secret, anonymous), the job (the path's, or the registered
+ * job's) and what the answer says (the run id, the schedule). A refused request is no event.
+ */
+export function audited(
+  parts: Pick<SidecarParts, "store" | "config">,
+  action: AuditAction,
+  handle: Route["handle"],
+): Route["handle"] {
+  return async (req, params, query) => {
+    const reply = await handle(req, params, query);
+    if (reply.status >= 400) return reply;
+    const registered = ((reply.body ?? {}) as { job?: { name?: string } }).job?.name;
+    await new AuditStore(parts.store().sql).record({
+      actor: actorOf(req, parts.config),
+      action,
+      jobName: params.name ?? registered ?? null,
+      details: details(action, reply.body, reply.headers?.location),
+    });
+    return reply;
+  };
+}
