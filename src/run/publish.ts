@@ -3,13 +3,14 @@ import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
 import type { Registry } from "../jobs/registry.js";
 import type { PublishedJob, Store } from "../store/store.js";
+import { auditDefinitionChanges } from "./definition-audit.js";
 import type { LoopStep } from "./loop.js";
 
 /** Exactly what publishing the registry uses. */
 export interface PublishNeeds {
   store: Store;
   registry: Registry;
-  config: Pick<Config, "intervalSeconds">;
+  config: Pick<Config, "intervalSeconds" | "runnerId">;
   log: Logger;
 }
 
@@ -39,6 +40,10 @@ export async function publishJobs({ store, registry, config, log }: PublishNeeds
       published = fingerprint;
     },
   };
+  // What this start registers or changes, against what the replicas published before it.
+  await auditDefinitionChanges(store, registry, config.runnerId).catch((error) =>
+    log.warn({ err: error }, "auditing the job definitions failed: %s", errorMessage(error)),
+  );
   await step
     .run()
     .catch((error) => log.warn({ err: error }, "publishing the jobs failed: %s", errorMessage(error)));

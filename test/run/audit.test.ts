@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pruneRuns } from "../../src/jobs/builtin/prune-runs.js";
 import type { Daemon } from "../../src/run/daemon.js";
+import { testRunner } from "../helpers/runner.js";
 import { testDatabase } from "../helpers/db.js";
 import { basic, sidecarRunner } from "../helpers/http.js";
 
@@ -63,7 +64,8 @@ describe("the audit trail", () => {
     expect(
       (await made.request("/api/v1/scheduler/jobs/hook", { method: "DELETE", headers: ADMIN })).status,
     ).toBe(200);
-    const trail = (await events()).reverse();
+    // The runner's own events (the registrations of its start) are the next test's.
+    const trail = (await events()).reverse().filter((e) => e.actor !== "runner");
     expect(trail.map((e) => [e.actor, e.action, e.job_name])).toEqual([
       ["internal-secret", "trigger", "report"],
       ["ops", "trigger", "report"],
@@ -87,6 +89,24 @@ describe("the audit trail", () => {
     expect((await made.request("/v1/admin/audit?limit=0", { headers: ADMIN })).status).toBe(400);
     expect((await made.request("/v1/admin/audit?limit=abc", { headers: ADMIN })).status).toBe(400);
     expect((await made.request("/v1/admin/audit")).status).toBe(401);
+  });
+
+  it("a start records the jobs it registers and the definitions it changes, against what replicas published", async () => {
+    const first = (await events("?job=report")).filter((e) => e.actor === "runner");
+    expect(first.map((e) => [e.action, e.details.runner_id, e.details.schedule])).toEqual([
+      ["register", "audit-1", "0 6 * * *"],
+    ]);
+    // The next deploy moves the schedule: the replica that starts with it records the change.
+    const next = testRunner(db.sql, { JOB_RUNNER_ID: "audit-2", JOBS_ENABLED: "false" });
+    next.runner.registerJob({ name: "report", schedule: "30 6 * * *", overlap: "allow", run: () => {} });
+    await next.runner.start();
+    await next.runner.stop();
+    const changes = (await events("?job=report")).filter((e) => e.action === "change");
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({
+      actor: "runner",
+      details: { runner_id: "audit-2", before: { schedule: "0 6 * * *" }, after: { schedule: "30 6 * * *" } },
+    });
   });
 
   it("prune_runs deletes events older than the retention and keeps newer ones", async () => {

@@ -63,7 +63,7 @@ const statusOf = async (name: string) => {
 };
 const audit = (job: string) =>
   db.sql<{ actor: string; action: string; details: Record<string, unknown> }[]>`
-    select actor, action, details from job_audit where job_name = ${job} order by id`;
+    select actor, action, details from job_audit where job_name = ${job} and action <> 'register' order by id`;
 const gauge = async (job: string) =>
   new RegExp(`^job_paused\\{job_name="${job}"\\} (\\d)$`, "m").exec(
     await (await made.request("/metrics")).text(),
