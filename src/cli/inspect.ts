@@ -6,6 +6,7 @@ import { RUNNER_ROW } from "../store/store.js";
 import { iso } from "../util/iso.js";
 import { type CommonFlags, prepare, printJson } from "./context.js";
 import { requireKnownJob, withPublished } from "./published.js";
+import { printable } from "./printable.js";
 import { table } from "./table.js";
 
 /** `runner jobs`: the registry, no database needed. */
@@ -132,6 +133,6 @@ function pausedText(j: {
   const who = [j.paused_by && `by ${j.paused_by}`, j.paused_until && `until ${j.paused_until}`].filter(
     Boolean,
   );
-  const why = j.paused_reason ? `: ${j.paused_reason.slice(0, 60)}` : "";
+  const why = j.paused_reason ? `: ${printable(j.paused_reason.slice(0, 60))}` : "";
   return who.length > 0 || why ? `yes (${who.join(" ")}${why})` : "yes";
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.js";
 import { OutputStore, type OutputRow } from "../store/output.js";
 import { type CommonFlags, prepare } from "./context.js";
+import { printable } from "./printable.js";
 
 /** How often --follow reads the run's new lines (any replica may be running it). */
 const FOLLOW_EVERY_MS = 1000;
@@ -32,7 +33,7 @@ export async function logsCommand(
     const print = (rows: OutputRow[]) => {
       for (const row of rows) {
         if (flags.json) process.stdout.write(`${JSON.stringify(row)}\n`);
-        else process.stdout.write(`${row.at.toISOString()} ${row.stream.padEnd(6)} ${row.line}\n`);
+        else process.stdout.write(`${row.at.toISOString()} ${row.stream.padEnd(6)} ${printable(row.line)}\n`);
         after = row.seq;
       }
     };

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { scrub } from "../util/secrets.js";
 
 /** Where a line of a run's output came from. */
 export type OutputStream = "log" | "stdout" | "stderr";
@@ -63,9 +64,12 @@ export class OutputStore {
   /** A run's lines numbered above `afterSeq`, oldest first, at most `limit`. */
   async lines(runId: string, afterSeq = 0, limit = 1000): Promise<OutputRow[]> {
     const { sql } = this;
-    return sql<OutputRow[]>`
+    const rows = await sql<OutputRow[]>`
       select seq, at, stream, line from job_run_output
       where run_id = ${runId} and seq > ${afterSeq} order by seq limit ${limit}`;
+    // Scrubbed again as they are read: a secret registered after a line was written is hidden too.
+    for (const row of rows) row.line = scrub(row.line);
+    return rows;
   }
 
   /** A run's row, or undefined: what GET /v1/admin/runs/:id and `runner logs` show about it. */

@@ -42,7 +42,8 @@ describe("runner logs (real processes)", { timeout: 120_000 }, () => {
         insert into job_runs (job_name, trigger, status, runner_id) values ('talker', 'manual', 'running', 'elsewhere')
         returning id::text`
     )[0]!;
-    await db.sql`insert into job_run_output (run_id, seq, at, stream, line) values (${id}, 1, now(), 'stdout', 'first')`;
+    // A terminal escape (clear screen) in a job's output is shown, never acted on.
+    await db.sql`insert into job_run_output (run_id, seq, at, stream, line) values (${id}, 1, now(), 'stdout', ${"first\u001b[2J"})`;
     const follow = new RunnerProcess(["logs", id, "--follow", "--jobs", jobs], env);
     await waitFor(() => follow.stdout.includes("first"), 60_000, "the first line");
     await db.sql`insert into job_run_output (run_id, seq, at, stream, line) values (${id}, 2, now(), 'stderr', 'second')`;
@@ -56,6 +57,7 @@ describe("runner logs (real processes)", { timeout: 120_000 }, () => {
         .split("\n")
         .filter(Boolean)
         .map((l) => l.split(/\s+/).slice(1).join(" ")),
-    ).toEqual(["stdout first", "stderr second", "stdout last"]);
+    ).toEqual(["stdout first\\x1b[2J", "stderr second", "stdout last"]);
+    expect(done.stdout).not.toContain("\u001b");
   });
 });

@@ -33,6 +33,10 @@ describe("runner pause with a reason and an expiry (real processes)", { timeout:
     expect((await cli("resume", "report")).stdout).toBe("report resumed\n");
     const trail = await db.sql<{ actor: string; action: string }[]>`
       select actor, action from job_audit where job_name = 'report' order by id`;
-    expect(trail.map((e) => `${e.actor} ${e.action}`)).toEqual([`${ME} pause`, `${ME} resume`]);
+    expect(trail.map((e) => `${e.actor} ${e.action}`)).toEqual([
+      `${ME} backfill`,
+      `${ME} pause`,
+      `${ME} resume`,
+    ]);
   });
 });
