@@ -82,9 +82,29 @@ describe("the audit trail", () => {
     expect(JSON.stringify(trail)).not.toContain("do-not-keep-me");
   });
 
+  it("records the status page's Run now with the Basic user and the run id; a refused form is no event", async () => {
+    const html = await (await made.request("/", { headers: ADMIN })).text();
+    const token = /name="token" value="([^"]+)"/.exec(html)![1]!;
+    const form = (body: Record<string, string>) =>
+      made.request("/ui/jobs/report/trigger", {
+        method: "POST",
+        headers: { authorization: ADMIN.authorization, origin: made.base, "sec-fetch-site": "same-origin" },
+        body: new URLSearchParams(body),
+        redirect: "manual",
+      });
+    const before = (await events("?job=report&limit=1000")).length;
+    expect((await form({})).status).toBe(403);
+    expect((await events("?job=report&limit=1000")).length).toBe(before);
+    const ok = await form({ token });
+    expect(ok.status).toBe(303);
+    const runId = /run=(\d+)/.exec(ok.headers.get("location")!)![1];
+    const [newest] = await events("?job=report&limit=1");
+    expect(newest).toMatchObject({ actor: "ops", action: "trigger", details: { run_id: runId } });
+  });
+
   it("GET /v1/admin/audit filters by job, newest first, bounded; refuses bad limits and anonymous callers", async () => {
-    const report = await events("?job=report&limit=2");
-    expect(report.map((e) => e.action)).toEqual(["resume", "pause"]);
+    const report = await events("?job=report&limit=3");
+    expect(report.map((e) => e.action)).toEqual(["trigger", "resume", "pause"]);
     expect((await events("?job=nothing")).length).toBe(0);
     expect((await made.request("/v1/admin/audit?limit=0", { headers: ADMIN })).status).toBe(400);
     expect((await made.request("/v1/admin/audit?limit=abc", { headers: ADMIN })).status).toBe(400);
