@@ -37,6 +37,8 @@ const FLUSH_EVERY_MS = 1000;
  */
 export class RunOutput {
   private readonly runs = new Map<string, RunBuffer>();
+  /** Runs recently over: a handler left behind at its timeout may still log; its lines are dropped. */
+  private readonly over = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -50,6 +52,7 @@ export class RunOutput {
   write(runId: string, stream: OutputStream, text: string): void {
     let run = this.runs.get(runId);
     if (!run) {
+      if (this.over.has(runId)) return;
       run = { nextSeq: 1, kept: [], bytes: 0, pending: [], keepFrom: 1, trimmed: false, ended: false };
       this.runs.set(runId, run);
     }
@@ -71,6 +74,9 @@ export class RunOutput {
 
   /** The run is over: its last lines are written at the next flush, then it is forgotten. */
   end(runId: string): Promise<void> {
+    this.over.add(runId);
+    // Remember the latest 10,000 ended runs: enough for handlers left behind, bounded in memory.
+    if (this.over.size > 10_000) this.over.delete(this.over.values().next().value!);
     const run = this.runs.get(runId);
     if (!run) return Promise.resolve();
     run.ended = true;

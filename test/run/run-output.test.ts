@@ -182,4 +182,17 @@ describe("the output writer", () => {
     await output.flush();
     expect(calls).toEqual([1000]);
   });
+
+  it("drops the lines of a handler left behind after its run was over", async () => {
+    const written: string[] = [];
+    const store = {
+      append: async (lines: readonly OutputLine[]) => void written.push(...lines.map((l) => l.line)),
+    } as unknown as OutputStore;
+    const output = new RunOutput(store, { maxLines: 1000, maxBytes: 262_144 }, made.runner.log);
+    output.write("7", "log", "in time");
+    await output.end("7");
+    output.write("7", "log", "too late");
+    await output.flush();
+    expect(written).toEqual(["in time"]);
+  });
 });
