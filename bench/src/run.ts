@@ -15,6 +15,11 @@ import { type ScaleOut, scaleOut, startStop } from "./process-figures.js";
 import { median, percentile, spread } from "./stats.js";
 
 const SHORT = process.argv.includes("--short") || process.env.BENCH_SHORT === "1";
+/** `--only name,name`: run just those steps (names as printed, e.g. "sustained fan-out"); prints, writes nothing. */
+const ONLY = process.argv
+  .find((arg) => arg.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const size = <T>(full: T, short: T) => (SHORT ? short : full);
 const RUNS = size(3, 1);
 
@@ -364,6 +369,7 @@ async function main() {
   ];
   try {
     for (const [name, step] of steps) {
+      if (ONLY && !ONLY.includes(name)) continue;
       const stepStarted = Date.now();
       process.stderr.write(`bench: ${name}...`);
       await step();
@@ -384,7 +390,7 @@ async function main() {
     `${((Date.now() - started) / 1000).toFixed(0)} s`,
   ].join("; ");
   console.log(`${table()}\n\n${about}\n`);
-  if (!SHORT) writeResults(`${about}.\n\n${table()}`);
+  if (!SHORT && !ONLY) writeResults(`${about}.\n\n${table()}`);
 }
 void main().catch((error) => {
   console.error(error);

@@ -25,7 +25,8 @@ async function main() {
     // The three writes of a fan-out second, batched as the issue's ceiling states them:
     // INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING RETURNING, UPDATE ... FROM unnest,
     // and one heartbeat upsert per batch. `batch` runs count per call.
-    let slot = Date.now();
+    // Whole seconds, one a batch: each batch claims a slot of its own for every job.
+    let slot = Math.floor(Date.now() / 1000);
     const names = Array.from({ length: BATCH }, (_, i) => `raw-${i}`);
     one = async () => {
       const at = new Date(slot++ * 1000).toISOString();
