@@ -84,7 +84,10 @@ export class Executor {
    */
   async fireSlots(fires: SlotFire[]): Promise<StartedRun[]> {
     if (fires.length === 0 || this.stopping) return [];
-    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT) throw new OverloadedError(fires.length);
+    // The database is seconds behind: claims queue up, or outcomes wait to be written (each one a
+    // finished run held in memory). Claiming more would only grow both.
+    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT || this.outcomes.pending >= this.limits.maxConcurrentRuns)
+      throw new OverloadedError(fires.length);
     const claiming = this.admit(fires);
     this.claiming.add(claiming);
     try {

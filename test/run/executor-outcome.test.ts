@@ -135,3 +135,47 @@ describe("Executor: retries", () => {
     expect(inserted).toEqual([{ trigger: "manual", attempt: 1 }]);
   });
 });
+
+describe("Executor: outcomes waiting for the database count as overload", () => {
+  it("refuses to claim while as many outcomes wait as MAX_CONCURRENT_RUNS allows runs, and claims again once they are written", async () => {
+    let release: () => void = () => {};
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const claims: number[] = [];
+    const store = {
+      insertRun: async () => String(claims.length + 1000),
+      finishRuns: async (runs: { id: string }[]) => {
+        await hung;
+        return runs.map(() => ({ current: 0, previous: 0 }));
+      },
+      claimSlots: async (slots: { jobName: string; scheduledFor: Date }[]) => {
+        claims.push(slots.length);
+        return [];
+      },
+      markInterrupted: async () => {},
+    } as unknown as Store;
+    const events = new RunEventBus();
+    const executor = new Executor(store, {} as Sql, pino({ level: "silent" }), events, {
+      maxConcurrentRuns: 2,
+      runnerId: "r",
+    });
+    const quick = job({ name: "quick", run: () => "ok" });
+    const runs = await Promise.all([executor.runNow(quick, "manual"), executor.runNow(quick, "manual")]);
+    const fire = { job: quick, instant: new Date(Date.now() + 60_000), trigger: "schedule" as const };
+    // Both handlers are done, their outcomes wait for a database that does not answer.
+    await expect
+      .poll(() =>
+        executor.fireSlots([fire]).then(
+          () => "claimed",
+          (error: Error) => error.constructor.name,
+        ),
+      )
+      .toBe("OverloadedError");
+    expect(claims).toEqual([]);
+    release();
+    await Promise.all(runs.map((run) => run.done));
+    await executor.fireSlots([fire]);
+    expect(claims).toEqual([1]);
+  });
+});
