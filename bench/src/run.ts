@@ -362,7 +362,7 @@ async function main() {
     ["bookkeeping", () => bookkeeping(url!)],
     ["sustained fan-out", () => sustained(url!)],
     ["idle cost", () => idle(url!)],
-    ["100,000 jobs", () => hundredThousand(url!)],
+    ["100000 jobs", () => hundredThousand(url!)],
     ["start and stop", () => startAndStop(url!)],
     ["scrape", () => scrape(url!)],
     ["scale-out", () => scale(url!)],
