@@ -21,6 +21,9 @@ describe("every daemon publishes the jobs it runs (job_catalog)", () => {
     runner.registerJob({ name: "alpha", schedule: "0 6 * * *", timezone: "Europe/Paris", run: noop });
     await runner.start();
     try {
+      // The loop's first tick starts with start(): let it finish, so the next tick() is a new one
+      // (a tick still going is shared, and would leave last_seen where it was read).
+      await runner.loop!.tick();
       const started = await rows("replica-a");
       expect(started.map((row) => [row.job_name, row.schedule])).toEqual([["alpha", "0 6 * * *"]]);
 
