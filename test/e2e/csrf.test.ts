@@ -119,7 +119,12 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
       context.on("requestfailed", ended);
       for (const [n, path] of Object.keys(attackPages(made.base)).entries()) {
         await page.goto(`${attackerBase}${path}`);
-        await waitFor(() => answers.length > n, 15_000, `the request of ${path}`);
+        // Its request must end before the next page: navigating away would abort a fetch in flight.
+        await waitFor(
+          () => answers.length > n && answers.every((a) => a.done),
+          15_000,
+          `the request of ${path}`,
+        );
       }
       await waitFor(() => answers.every((a) => a.done), 15_000, "every request to end");
 
