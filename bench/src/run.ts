@@ -344,7 +344,8 @@ async function main() {
     const dir = mkdtempSync(join(tmpdir(), "runner-bench-db-"));
     // As root the embedded server runs as the postgres user, which must reach this directory.
     chmodSync(dir, 0o755);
-    const embedded = await startEmbedded(dir);
+    // Over TCP: the bench workers connect with plain postgres(url), which takes no socket directory.
+    const embedded = await startEmbedded(dir, () => {}, { tcp: true });
     url = embedded.url;
     stopEmbedded = async () => {
       await embedded.stop();
