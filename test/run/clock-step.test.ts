@@ -25,7 +25,13 @@ describe("a wall-clock step forward", () => {
     runner = made.runner;
     runner.registerJob({ name: "yearly", schedule: "@yearly", run: () => {} });
     await runner.start();
-    await waitFor(async () => (await made.request("/readyz")).status === 200);
+    // Ready (the heartbeat is written) and up (the first tick has completed, which under load
+    // can come after the heartbeat step): only then is a later 0 the step's doing.
+    await waitFor(async () => {
+      const answer = await made.request("/readyz");
+      const body = (await answer.json()) as Ready;
+      return answer.status === 200 && body.checks.find((c) => c.name === "runner")?.up === true;
+    });
 
     vi.setSystemTime(Date.now() + 600_000);
     const live = await made.request("/livez");
