@@ -180,7 +180,6 @@ export class Daemon {
       liveness: this.liveness,
       registry: this.registry,
       triggersWanted: () => this.config.jobsEnabled && this.state === "running",
-      intervalMs: this.config.intervalSeconds * 1000,
       runsJobs: this.config.jobsEnabled,
       settleMissed: () => dispatcher.settleMissed(),
     });

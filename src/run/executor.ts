@@ -288,9 +288,8 @@ export class Executor {
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
     if (pending.length > 0) {
       await bounded(Promise.allSettled(pending), graceMs);
-      for (const run of this.active.values()) {
+      for (const run of this.active.values())
         run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
-      }
       // Recording the interrupted outcomes needs the database; a hung one must not hold the exit.
       await bounded(Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? [])), 2000);
     }

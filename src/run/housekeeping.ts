@@ -17,8 +17,6 @@ export interface HousekeepingNeeds {
   registry: Registry;
   /** False while not running or when JOBS_ENABLED=false: triggers and retries stay for another replica. */
   triggersWanted: () => boolean;
-  /** The loop's interval: each tick arms the retries coming due before the next one. */
-  intervalMs: number;
   /** JOBS_ENABLED: only a replica that runs jobs writes the shared `jobs-runner` heartbeat. */
   runsJobs: boolean;
   settleMissed: () => Promise<void>;
@@ -82,8 +80,10 @@ async function adoptRetries({
   executor,
   registry,
   triggersWanted,
-  intervalMs,
+  liveness,
 }: HousekeepingNeeds): Promise<void> {
   if (!triggersWanted()) return;
-  await executor.retries.adopt((name) => registry.get(name), registry.names(), intervalMs);
+  // Each tick arms the retries coming due before the next one.
+  const horizonMs = liveness.loop?.intervalMs ?? 60_000;
+  await executor.retries.adopt((name) => registry.get(name), registry.names(), horizonMs);
 }

@@ -40,15 +40,12 @@ beforeAll(async () => {
   await runner.start();
   for (const name of ["nightly", "parallel"]) {
     const { runId } = await runner.triggerJob(name);
-    const [row] = await waitFor(
-      () =>
-        db.sql`select run_after from job_retries where retry_of = ${runId}`.then(
-          (rows) => rows.length > 0 && rows,
-        ),
+    const row = await waitFor(
+      async () => (await db.sql`select run_after from job_retries where retry_of = ${runId}`)[0],
       10_000,
       `the retry of ${name}`,
     );
-    failed[name] = { id: runId, dueAt: (row!.run_after as Date).toISOString() };
+    failed[name] = { id: runId, dueAt: (row.run_after as Date).toISOString() };
   }
 });
 afterAll(async () => {

@@ -59,10 +59,7 @@ describe("retries are rows", () => {
     const seen: Seen[] = [];
     const { runner } = await replica("solo", [failsOnce("flaky", "2s", seen, "allow")]);
     const first = await runner.triggerJob("flaky", { day: "monday" });
-    const [pending] = await waitFor(async () => {
-      const rows = await pendingOf("flaky");
-      return rows.length > 0 && rows;
-    });
+    const pending = await waitFor(async () => (await pendingOf("flaky"))[0]);
     expect(pending).toMatchObject({
       retry_of: first.runId,
       attempt: 2,
@@ -79,7 +76,7 @@ describe("retries are rows", () => {
     )!;
     expect(retry).toMatchObject({ attempt: 2, status: "succeeded", runner_id: "solo" });
     // Not before its due time.
-    expect(retry.started_at.getTime()).toBeGreaterThanOrEqual(pending!.run_after.getTime());
+    expect(retry.started_at.getTime()).toBeGreaterThanOrEqual(pending.run_after.getTime());
     const attempts = seen.filter((s) => s.idempotencyKey === first.runId);
     expect(attempts.map((s) => ({ attempt: s.attempt, params: s.params }))).toEqual([
       { attempt: 1, params: { day: "monday" } },
@@ -94,10 +91,7 @@ describe("retries are rows", () => {
     const a = await replica("replica-a", [failsOnce("handover", "3s")]);
     const b = await replica("replica-b", [failsOnce("handover", "3s")]);
     const first = await a.runner.triggerJob("handover");
-    const [pending] = await waitFor(async () => {
-      const rows = await pendingOf("handover");
-      return rows.length > 0 && rows;
-    });
+    const pending = await waitFor(async () => (await pendingOf("handover"))[0]);
     await a.runner.stop();
     expect((await first.done).status).toBe("failed");
     expect(await pendingOf("handover")).toHaveLength(1);
@@ -107,7 +101,7 @@ describe("retries are rows", () => {
       { attempt: 1, status: "failed", runner_id: "replica-a" },
       { attempt: 2, status: "succeeded", runner_id: "replica-b", trigger: "retry" },
     ]);
-    expect(rows[1]!.started_at.getTime()).toBeGreaterThanOrEqual(pending!.run_after.getTime());
+    expect(rows[1]!.started_at.getTime()).toBeGreaterThanOrEqual(pending.run_after.getTime());
     expect(b.lines.some((line) => line.includes('"msg":"retry taken over from replica-a"'))).toBe(true);
     expect(await pendingOf("handover")).toEqual([]);
   });
