@@ -10,8 +10,8 @@ const body = z.object({ params: z.record(z.string(), z.string()).default({}) }).
 /**
  * POST /v1/jobs/:name/trigger and POST /api/v1/scheduler/jobs/:jobName/trigger: run the job now
  * in this replica and answer 202 with the run id. 404 unknown job; 409 while a run of a job whose
- * overlap is `skip` goes on anywhere or a retry of it is pending; an Idempotency-Key repeated within 24 h returns the first
- * run id instead of starting another run.
+ * overlap is `skip` goes on anywhere or a retry of it is pending; an Idempotency-Key repeated
+ * within 24 h returns the first run id instead of starting another run.
  */
 type TriggerNeeds = Pick<
   SidecarParts,

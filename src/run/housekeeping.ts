@@ -83,7 +83,9 @@ async function adoptRetries({
   liveness,
 }: HousekeepingNeeds): Promise<void> {
   if (!triggersWanted()) return;
-  // Each tick arms the retries coming due before the next one.
+  // Each tick arms the retries coming due before the next one; a timer firing once this replica
+  // is stopping takes nothing.
   const horizonMs = liveness.loop?.intervalMs ?? 60_000;
-  await executor.retries.adopt((name) => registry.get(name), registry.names(), horizonMs);
+  const jobOf = (name: string) => (triggersWanted() ? registry.get(name) : undefined);
+  await executor.retries.adopt(jobOf, registry.names(), horizonMs);
 }

@@ -19,9 +19,9 @@ export interface RunStart {
 /**
  * How long past its due time a replica waits before taking a retry it did not schedule: the
  * scheduling process's head start, so while it lives it runs its own retries and its caller
- * (`--once`, triggerJob's `done`) sees the final outcome. Also the on-time tolerance of slots.
+ * (`--once`, triggerJob's `done`) sees the final outcome. The same 2 s as a slot's on-time tolerance.
  */
-export const TAKEOVER_MS = 2000;
+const TAKEOVER_MS = 2000;
 
 /** The longest delay setTimeout keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -81,7 +81,8 @@ export class Retries {
   /**
    * The loop's step: arm a timer for every retry of these jobs due within `horizonMs` that this
    * process is not waiting for already (scheduled by another replica, or by this one before a
-   * restart), to take it TAKEOVER_MS after its due time if it is still there.
+   * restart), to take it TAKEOVER_MS after its due time if it is still there. `jobOf` is asked
+   * again then: a job removed meanwhile, or a replica no longer running jobs, takes nothing.
    */
   async adopt(jobOf: (name: string) => Job | undefined, names: string[], horizonMs: number): Promise<void> {
     if (this.stopped) return;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { pruneRuns } from "../../src/jobs/builtin/prune-runs.js";
 import type { Daemon } from "../../src/run/daemon.js";
 import { Store } from "../../src/store/store.js";
 import type { JobContext, JobInput } from "../../src/types.js";
@@ -145,6 +146,39 @@ describe("retries are rows", () => {
     const keys = seen.filter((s) => s.attempt === 2).map((s) => s.idempotencyKey);
     expect(keys.sort()).toEqual(runs.map((run) => run.runId).sort());
     expect(await pendingOf("shared")).toEqual([]);
+  });
+
+  it("prune_runs deletes a retry with the failed run it retries, and keeps the others", async () => {
+    const store = new Store(db.sql, "pruner", 60);
+    const retryOf = async (age: string) => {
+      const failed = await store.insertRun({
+        jobName: "pruned",
+        trigger: "manual",
+        attempt: 1,
+        scheduledFor: null,
+        params: {},
+      });
+      await db.sql`update job_runs set status = 'failed', started_at = now() - ${age}::interval where id = ${failed}`;
+      await store.retries.schedule({
+        retryOf: failed,
+        jobName: "pruned",
+        scheduledFor: null,
+        attempt: 2,
+        params: {},
+        idempotencyKey: failed,
+        runAfter: new Date(Date.now() + 3_600_000),
+        overlapSkip: true,
+      });
+      return failed;
+    };
+    const old = await retryOf("40 days");
+    const recent = await retryOf("1 day");
+    await pruneRuns(db.sql, 30, new AbortController().signal);
+    const left = await db.sql<
+      { retry_of: string }[]
+    >`select retry_of::text from job_retries where job_name = 'pruned'`;
+    expect(left.map((row) => row.retry_of)).toEqual([recent]);
+    expect(await db.sql`select 1 from job_runs where id = ${old}`).toHaveLength(0);
   });
 
   it("of replicas taking the same retries at once, exactly one gets each", async () => {
