@@ -3,6 +3,7 @@ import { openDatabase } from "../store/open.js";
 import { AuditStore } from "../store/audit.js";
 import { PauseStore } from "../store/pauses.js";
 import { describeUrl } from "../store/pool.js";
+import { pendingRetryConflict } from "../run/retry-conflict.js";
 import { parsePause } from "../util/pause-input.js";
 import { cliActor } from "./actor.js";
 import { type CommonFlags, parseParams, prepare, printJson } from "./context.js";
@@ -11,7 +12,8 @@ import { noLiveReplicaWarning, requireKnownJob } from "./published.js";
 
 /**
  * `runner trigger <job>`: a request in the database that one live replica picks up within a loop.
- * The job is one of this process's registry or one a replica publishes (job_catalog).
+ * The job is one of this process's registry or one a replica publishes (job_catalog). Refused
+ * (exit 2) while a retry of an overlap `skip` job is pending.
  */
 export async function triggerCommand(
   name: string,
@@ -22,6 +24,9 @@ export async function triggerCommand(
   try {
     const { store } = await daemon.connect();
     const published = await requireKnownJob(daemon, store, name);
+    // A pending retry of an overlap `skip` job is its next run: refused like HTTP's 409, exit 2.
+    const conflict = await pendingRetryConflict(store, name, daemon.registry.get(name)?.overlap);
+    if (conflict) throw new ConfigError(conflict);
     const request = await store.requestTrigger({
       jobName: name,
       params,

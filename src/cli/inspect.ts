@@ -1,6 +1,6 @@
 import { ConfigError } from "../errors.js";
 import { jobView } from "../observe/job-view.js";
-import { jobStatus, progressText } from "../observe/status.js";
+import { jobStatus, pendingRetryText, pendingRetryView, progressText } from "../observe/status.js";
 import { nextInstant } from "../schedule/cron.js";
 import { RUNNER_ROW } from "../store/store.js";
 import { iso } from "../util/iso.js";
@@ -51,6 +51,7 @@ export async function statusCommand(flags: CommonFlags & { json?: boolean }): Pr
             "RUNNER",
             "LAST SUCCESS",
             "FAILURES",
+            "NEXT RETRY",
             "NEXT RUN",
             "EXPECTED LAST RUN",
             "OVERDUE",
@@ -65,6 +66,7 @@ export async function statusCommand(flags: CommonFlags & { json?: boolean }): Pr
             j.runner_id,
             j.last_success_at,
             j.consecutive_failures,
+            pendingRetryText(j.pending_retry),
             j.next_run_at,
             j.expected_last_run_at,
             j.overdue_seconds === null ? null : `${j.overdue_seconds}s`,
@@ -100,22 +102,37 @@ export async function historyCommand(
       if (!known.includes(name)) await requireKnownJob(daemon, store, name, known);
     }
     const runs = await store.history(name, limit);
-    if (flags.json) printJson({ runs });
+    const pending = (await store.retries.ofJob(name)).map(pendingRetryView);
+    if (flags.json) printJson({ runs, pending_retries: pending });
     else
       console.log(
         table(
           ["ID", "STATUS", "TRIGGER", "ATTEMPT", "SCHEDULED FOR", "STARTED", "DURATION", "RUNNER", "ERROR"],
-          runs.map((r) => [
-            r.id,
-            r.status,
-            r.trigger,
-            r.attempt,
-            iso(r.scheduled_for),
-            iso(r.started_at),
-            r.duration_ms === null ? null : `${r.duration_ms}ms`,
-            r.runner_id,
-            r.error?.slice(0, 60),
-          ]),
+          [
+            // Not a run yet: no id, no start; when it is due, and the failed run it retries.
+            ...pending.map((p) => [
+              null,
+              "pending retry",
+              "retry",
+              p.attempt,
+              p.scheduled_for,
+              `due ${p.due_at}`,
+              null,
+              p.scheduled_by,
+              `retries run ${p.retry_of}`,
+            ]),
+            ...runs.map((r) => [
+              r.id,
+              r.status,
+              r.trigger,
+              r.attempt,
+              iso(r.scheduled_for),
+              iso(r.started_at),
+              r.duration_ms === null ? null : `${r.duration_ms}ms`,
+              r.runner_id,
+              r.error?.slice(0, 60),
+            ]),
+          ],
         ),
       );
     return 0;

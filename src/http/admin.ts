@@ -1,4 +1,4 @@
-import { jobStatus } from "../observe/status.js";
+import { jobStatus, pendingRetryView } from "../observe/status.js";
 import type { SidecarParts } from "./parts.js";
 import { HttpError, json, type Reply } from "./respond.js";
 
@@ -12,7 +12,10 @@ export async function adminStatus({
   return json(200, { jobs });
 }
 
-/** GET /v1/admin/jobs/:name/runs?limit=N (1..1000, default 20): the newest runs first. */
+/**
+ * GET /v1/admin/jobs/:name/runs?limit=N (1..1000, default 20): the newest runs first, and the
+ * retries waiting for their backoff (not runs yet) apart.
+ */
 export async function adminRuns(
   { store, registry }: Pick<SidecarParts, "store" | "registry">,
   name: string,
@@ -24,5 +27,6 @@ export async function adminRuns(
     throw new HttpError(400, "limit: expected an integer from 1 to 1000");
   const runs = await store().history(name, limit);
   if (runs.length === 0 && !registry.has(name)) throw new HttpError(404, `unknown job "${name}"`);
-  return json(200, { job_name: name, runs });
+  const pending = (await store().retries.ofJob(name)).map(pendingRetryView);
+  return json(200, { job_name: name, runs, pending_retries: pending });
 }

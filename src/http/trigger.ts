@@ -1,5 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
+import { pendingRetryConflict } from "../run/retry-conflict.js";
+import type { OverlapPolicy } from "../types.js";
 import type { SidecarParts } from "./parts.js";
 import { HttpError, json, type Reply, readJson } from "./respond.js";
 
@@ -8,8 +10,8 @@ const body = z.object({ params: z.record(z.string(), z.string()).default({}) }).
 /**
  * POST /v1/jobs/:name/trigger and POST /api/v1/scheduler/jobs/:jobName/trigger: run the job now
  * in this replica and answer 202 with the run id. 404 unknown job; 409 while a run of a job whose
- * overlap is `skip` goes on anywhere; an Idempotency-Key repeated within 24 h returns the first
- * run id instead of starting another run.
+ * overlap is `skip` goes on anywhere or a retry of it is pending; an Idempotency-Key repeated
+ * within 24 h returns the first run id instead of starting another run.
  */
 type TriggerNeeds = Pick<
   SidecarParts,
@@ -81,11 +83,14 @@ function oneAtATime<T>(owner: object, name: string, task: () => Promise<T>): Pro
   return next;
 }
 
-async function refuseOverlap(needs: TriggerNeeds, name: string, overlap: string): Promise<void> {
+async function refuseOverlap(needs: TriggerNeeds, name: string, overlap: OverlapPolicy): Promise<void> {
   if (overlap !== "skip") return;
   if (needs.runningHere(name) > 0 || (await needs.store().isRunning(name))) {
     throw new HttpError(409, `job "${name}" is running and its overlap is skip`);
   }
+  // A failed run's retry waiting for its backoff is the job's next run: not a second one beside it.
+  const pending = await pendingRetryConflict(needs.store(), name, overlap);
+  if (pending) throw new HttpError(409, pending);
 }
 
 /** A concurrent duplicate may arrive before the first request attached its run: wait a little. */

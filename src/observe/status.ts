@@ -1,7 +1,7 @@
 import type { Registry } from "../jobs/registry.js";
 import { nextInstant } from "../schedule/cron.js";
 import { OverdueClock } from "../schedule/overdue.js";
-import { RUNNER_ROW, type Store } from "../store/store.js";
+import { type PendingRetry, RUNNER_ROW, type Store } from "../store/store.js";
 import { iso } from "../util/iso.js";
 import { type JobView, jobView } from "./job-view.js";
 
@@ -30,7 +30,36 @@ export type JobStatus = Partial<JobView> & {
   expected_last_run_at: string | null;
   /** Seconds that slot has gone without a success past its grace; 0 on track, null as above. */
   overdue_seconds: number | null;
+  /** The job's soonest retry waiting for its backoff (job_retries), and how many wait; null: none. */
+  pending_retry: (PendingRetryView & { count: number }) | null;
 };
+
+/** A retry waiting for its backoff, as status and history show it. */
+export interface PendingRetryView {
+  /** The failed run it retries. */
+  retry_of: string;
+  attempt: number;
+  due_at: string | null;
+  scheduled_for: string | null;
+  scheduled_by: string;
+}
+
+export function pendingRetryView(row: PendingRetry): PendingRetryView {
+  return {
+    retry_of: row.retry_of,
+    attempt: row.attempt,
+    due_at: iso(row.due_at),
+    scheduled_for: iso(row.scheduled_for),
+    scheduled_by: row.scheduled_by,
+  };
+}
+
+/** "attempt 2 due 2026-01-01T03:00:05.000Z (+1 more)": a pending retry in a table cell. */
+export function pendingRetryText(retry: (PendingRetryView & { count?: number }) | null): string | null {
+  if (!retry) return null;
+  const more = (retry.count ?? 1) > 1 ? ` (+${(retry.count ?? 1) - 1} more)` : "";
+  return `attempt ${retry.attempt} due ${retry.due_at}${more}`;
+}
 
 /**
  * Per-job state from the database, with next runs from this process's registry. Jobs known only
@@ -41,7 +70,7 @@ export async function jobStatus(
   registry: Registry,
   nextRunAt?: (name: string) => Date | undefined,
 ): Promise<JobStatus[]> {
-  const rows = await store.status();
+  const [rows, retries] = await Promise.all([store.status(), store.retries.nextPerJob()]);
   const now = new Date();
   const clock = new OverdueClock();
   return rows.map((row) => {
@@ -73,6 +102,7 @@ export async function jobStatus(
       progress: row.progress,
       expected_last_run_at: iso(late?.expectedLastRunAt),
       overdue_seconds: late ? Math.floor(late.overdueSeconds) : null,
+      pending_retry: pendingRetryOf(retries.get(row.name)),
     };
   });
 }
@@ -81,4 +111,8 @@ export async function jobStatus(
 export function progressText(progress: { done: number; total: number | null } | null): string | null {
   if (!progress) return null;
   return progress.total === null ? String(progress.done) : `${progress.done}/${progress.total}`;
+}
+
+function pendingRetryOf(row: (PendingRetry & { count: number }) | undefined): JobStatus["pending_retry"] {
+  return row ? { ...pendingRetryView(row), count: row.count } : null;
 }

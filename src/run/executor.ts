@@ -59,7 +59,7 @@ export class Executor {
   /** Claims on their way to the database (fireSlots): a stop waits for them, to release them. */
   private readonly claiming = new Set<Promise<StartedRun[]>>();
   private readonly gate = new StartGate((runs) => this.startDue(runs));
-  private readonly retries: Retries;
+  readonly retries: Retries;
   private readonly outcomes: OutcomeWriter;
   /** Handlers called and not yet settled: what MAX_CONCURRENT_RUNS bounds. */
   private handlersRunning = 0;
@@ -286,12 +286,14 @@ export class Executor {
     this.gate.releaseAll();
     await bounded(Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]), 1000);
     const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
-    if (pending.length === 0) return;
-    await bounded(Promise.allSettled(pending), graceMs);
-    for (const run of this.active.values()) {
-      run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
+    if (pending.length > 0) {
+      await bounded(Promise.allSettled(pending), graceMs);
+      for (const run of this.active.values())
+        run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
+      // Recording the interrupted outcomes needs the database; a hung one must not hold the exit.
+      await bounded(Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? [])), 2000);
     }
-    // Recording the interrupted outcomes needs the database; a hung one must not hold the exit.
-    await bounded(Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? [])), 2000);
+    // Retries of attempts that failed during the grace are rows for another replica to run.
+    await bounded(this.retries.recorded(), 1000);
   }
 }

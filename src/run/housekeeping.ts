@@ -15,7 +15,7 @@ export interface HousekeepingNeeds {
   events: RunEventBus;
   liveness: Liveness;
   registry: Registry;
-  /** False while not running or when JOBS_ENABLED=false: triggers stay for another replica. */
+  /** False while not running or when JOBS_ENABLED=false: triggers and retries stay for another replica. */
   triggersWanted: () => boolean;
   /** JOBS_ENABLED: only a replica that runs jobs writes the shared `jobs-runner` heartbeat. */
   runsJobs: boolean;
@@ -24,8 +24,8 @@ export interface HousekeepingNeeds {
 
 /**
  * What every loop tick does, in order: write this replica's heartbeat, renew the leases of its
- * runs, reap runs whose runner died, lift expired pauses, start manual triggers meant for it, and
- * settle missed slots.
+ * runs, reap runs whose runner died, lift expired pauses, start manual triggers meant for it, arm
+ * the retries of its jobs coming due (those of a replica that is gone too), and settle missed slots.
  */
 export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
   const { store, executor, events, liveness } = needs;
@@ -54,6 +54,7 @@ export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
     // Before the triggers: a job whose pause has just expired takes its requests in this tick.
     { name: "pause expiry", run: () => liftExpiredPauses(store.sql) },
     { name: "triggers", run: () => pickUpTriggers(needs) },
+    { name: "retries", run: () => adoptRetries(needs) },
     { name: "missed slots", run: needs.settleMissed },
   ];
 }
@@ -72,4 +73,19 @@ async function pickUpTriggers({
     const run = await executor.runNow(job, request.trigger, request.params);
     await store.attachTriggerRun(request.id, run.runId);
   }
+}
+
+/** Retries (job_retries) of this replica's jobs coming due before the next tick, whoever scheduled them. */
+async function adoptRetries({
+  executor,
+  registry,
+  triggersWanted,
+  liveness,
+}: HousekeepingNeeds): Promise<void> {
+  if (!triggersWanted()) return;
+  // Each tick arms the retries coming due before the next one; a timer firing once this replica
+  // is stopping takes nothing.
+  const horizonMs = liveness.loop?.intervalMs ?? 60_000;
+  const jobOf = (name: string) => (triggersWanted() ? registry.get(name) : undefined);
+  await executor.retries.adopt(jobOf, registry.names(), horizonMs);
 }

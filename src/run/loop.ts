@@ -29,7 +29,7 @@ export class Loop {
   lastTick: TickResult | undefined;
 
   constructor(
-    private readonly intervalMs: number,
+    readonly intervalMs: number,
     private readonly steps: LoopStep[],
     private readonly log: Logger,
     private readonly onTick: (result: TickResult) => void = () => {},

@@ -17,11 +17,29 @@ export interface RunStart {
 }
 
 /**
- * A job's retries: after a failed or timed out attempt, wait the job's backoff (retryDelay) and
- * start the next attempt as its own row. A stop ends every wait at once and starts nothing more.
+ * How long past its due time a replica waits before taking a retry it did not schedule: the
+ * scheduling process's head start, so while it lives it runs its own retries and its caller
+ * (`--once`, triggerJob's `done`) sees the final outcome. The same 2 s as a slot's on-time tolerance.
+ */
+const TAKEOVER_MS = 2000;
+
+/** The longest delay setTimeout keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A job's retries, as rows (job_retries): after a failed or timed out attempt, the next attempt
+ * is recorded with its due time (the job's backoff, retryDelay), and this process waits for it in
+ * memory and then takes the row and starts the attempt as its own job_runs row. Every replica's
+ * loop also arms a timer for the retries of its jobs coming due (adopt), and takes one that is
+ * still there TAKEOVER_MS after its time: its scheduler died, stopped, or restarted. Taking is
+ * deleting the row (RetryStore.take), so each attempt runs once. A stop ends every wait and starts
+ * nothing more; the rows stay for another replica or the next start.
  */
 export class Retries {
-  private readonly waits = new Set<() => void>();
+  /** The waits of this process, by the run each retries; ending one early says not to take it. */
+  private readonly waits = new Map<string, (due: boolean) => void>();
+  /** Retries being recorded: a stop waits for them, so a retry scheduled while stopping is kept. */
+  private readonly writes = new Set<Promise<unknown>>();
   private stopped = false;
 
   constructor(
@@ -31,46 +49,146 @@ export class Retries {
     private readonly attempt: (start: RunStart) => Promise<RunOutcome>,
   ) {}
 
-  /** The final outcome of a run whose attempt `start` ended with `outcome`. */
+  /**
+   * The final outcome of a run whose attempt `start` ended with `outcome`, as far as this process
+   * knows: the attempt's own when no retry follows, when this process stops before the retry is
+   * due, or when another replica took the retry (it records that attempt).
+   */
   async after(start: RunStart, outcome: RunOutcome): Promise<RunOutcome> {
-    const { job, attempt, scheduledFor, params } = start;
+    const { job, attempt, runId } = start;
     const retriable = outcome.status === "failed" || outcome.status === "timed_out";
-    if (!retriable || attempt >= job.retries.attempts || this.stopped) return outcome;
-    const delay = retryDelay(job.retries, attempt + 1);
-    this.log.info({ job_name: job.name, attempt: attempt + 1, delay_ms: delay }, "retry scheduled");
-    await this.wait(delay);
-    if (this.stopped) return outcome;
-    try {
-      const runId = await this.store.insertRun({
-        jobName: job.name,
-        trigger: "retry",
+    if (!retriable || attempt >= job.retries.attempts) return outcome;
+    const delayMs = retryDelay(job.retries, attempt + 1);
+    const dueAt = new Date(Date.now() + delayMs);
+    // Recorded even while stopping: the retry is then another replica's, or this one's next start's.
+    if (!(await this.record(start, dueAt))) return outcome;
+    this.log.info(
+      {
+        job_name: job.name,
         attempt: attempt + 1,
-        scheduledFor,
-        params,
+        delay_ms: delayMs,
+        due_at: dueAt.toISOString(),
+        retry_of: runId,
+      },
+      "retry scheduled",
+    );
+    // Past what a timer can hold (24.8 days), the loops take it when it comes due.
+    if (this.stopped || delayMs > MAX_TIMER_MS || !(await this.wait(runId, delayMs))) return outcome;
+    const next = await this.take(job, runId);
+    return next ? this.attempt(next) : outcome;
+  }
+
+  /**
+   * The loop's step: arm a timer for every retry of these jobs due within `horizonMs` that this
+   * process is not waiting for already (scheduled by another replica, or by this one before a
+   * restart), to take it TAKEOVER_MS after its due time if it is still there. `jobOf` is asked
+   * again then: a job removed meanwhile, or a replica no longer running jobs, takes nothing.
+   */
+  async adopt(jobOf: (name: string) => Job | undefined, names: string[], horizonMs: number): Promise<void> {
+    if (this.stopped) return;
+    const rows = await this.store.retries.dueBefore(names, new Date(Date.now() + horizonMs));
+    for (const row of rows) {
+      if (this.stopped || this.waits.has(row.retry_of) || !jobOf(row.job_name)) continue;
+      const delayMs = Math.max(0, row.due_at.getTime() + TAKEOVER_MS - Date.now());
+      void this.wait(row.retry_of, delayMs).then(async (due) => {
+        const job = jobOf(row.job_name);
+        if (!due || this.stopped || !job) return;
+        const next = await this.take(job, row.retry_of);
+        if (!next) {
+          this.log.debug({ job_name: job.name, retry_of: row.retry_of }, "retry already taken");
+          return;
+        }
+        this.log.info(
+          {
+            job_name: job.name,
+            run_id: next.runId,
+            attempt: next.attempt,
+            retry_of: row.retry_of,
+            scheduled_by: row.scheduled_by,
+          },
+          "retry taken over from %s",
+          row.scheduled_by,
+        );
+        await this.attempt(next);
       });
-      return await this.attempt({ ...start, runId, trigger: "retry", attempt: attempt + 1 });
-    } catch (error) {
-      this.log.error({ job_name: job.name, err: error }, "could not start a retry: %s", errorMessage(error));
-      return outcome;
     }
   }
 
-  /** Start no more retries, and end the waits of those scheduled: their runs keep their last outcome. */
+  /** Start no more retries, and end the waits: their rows stay in job_retries. */
   stop(): void {
     this.stopped = true;
-    for (const end of [...this.waits]) end();
+    for (const end of [...this.waits.values()]) end(false);
   }
 
-  /** Wait `ms`, or until stop. */
-  private wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const end = () => {
-        clearTimeout(timer);
-        this.waits.delete(end);
-        resolve();
+  /** Resolves once the retries being recorded now are written (or failed). */
+  async recorded(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+  }
+
+  /** Record the next attempt of `start`'s run, due at `dueAt`. False (logged) when the database refused. */
+  private async record(start: RunStart, dueAt: Date): Promise<boolean> {
+    const write = this.store.retries.schedule({
+      retryOf: start.runId,
+      jobName: start.job.name,
+      scheduledFor: start.scheduledFor,
+      attempt: start.attempt + 1,
+      params: start.params,
+      idempotencyKey: start.idempotencyKey ?? start.runId,
+      runAfter: dueAt,
+      overlapSkip: start.job.overlap === "skip",
+    });
+    this.writes.add(write);
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      this.log.error(
+        { job_name: start.job.name, run_id: start.runId, err: error },
+        "could not schedule a retry: %s",
+        errorMessage(error),
+      );
+      return false;
+    } finally {
+      this.writes.delete(write);
+    }
+  }
+
+  /** Take the retry of `retryOf` (its attempt's row is written); undefined when another replica has it. */
+  private async take(job: Job, retryOf: string): Promise<RunStart | undefined> {
+    try {
+      const row = await this.store.retries.take(retryOf);
+      if (!row) return undefined;
+      return {
+        job,
+        runId: row.run_id,
+        trigger: "retry",
+        attempt: row.attempt,
+        scheduledFor: row.scheduled_for,
+        params: row.params ?? {},
+        idempotencyKey: row.idempotency_key,
       };
-      const timer = setTimeout(end, ms);
-      this.waits.add(end);
+    } catch (error) {
+      // The row stays: a loop (this replica's or another's) takes it once the database answers.
+      this.log.error(
+        { job_name: job.name, retry_of: retryOf, err: error },
+        "could not start a retry: %s",
+        errorMessage(error),
+      );
+      return undefined;
+    }
+  }
+
+  /** Wait `ms` for the retry of `retryOf`: true when the time came, false when ended (stop, or replaced). */
+  private wait(retryOf: string, ms: number): Promise<boolean> {
+    this.waits.get(retryOf)?.(false);
+    return new Promise<boolean>((resolve) => {
+      const end = (due: boolean) => {
+        clearTimeout(timer);
+        if (this.waits.get(retryOf) === end) this.waits.delete(retryOf);
+        resolve(due);
+      };
+      const timer = setTimeout(() => end(true), ms);
+      this.waits.set(retryOf, end);
     });
   }
 }

@@ -14,14 +14,20 @@ interface Migration {
   text: string;
 }
 
-/** Numbered files, in order; a gap or a duplicate number is an error, not a silent skip. */
+/**
+ * Numbered files, in order; a duplicate number is an error, not a silent skip. A gap is allowed:
+ * work in progress owns its number before the numbers below it have landed (sql/008 before 007),
+ * and each migration is applied once by its number, whatever came before it.
+ */
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const files = readdirSync(dir)
     .filter((file) => /^\d+_.+\.sql$/.test(file))
     .sort();
-  return files.map((file, index) => {
+  let previous = 0;
+  return files.map((file) => {
     const version = Number(file.split("_")[0]);
-    if (version !== index + 1) throw new Error(`migration ${file}: expected number ${index + 1}`);
+    if (version <= previous) throw new Error(`migration ${file}: number ${version} is used twice`);
+    previous = version;
     return { version, name: file, text: readFileSync(resolve(dir, file), "utf8") };
   });
 }

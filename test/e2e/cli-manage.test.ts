@@ -20,10 +20,10 @@ describe("management commands (real processes)", { timeout: 120_000 }, () => {
     const table = await cli("status");
     expect(table.code).toBe(0);
     expect(table.stdout.split("\n")[0]).toMatch(
-      /^NAME\s+LAST HEARTBEAT\s+RUNNER\s+LAST SUCCESS\s+FAILURES\s+NEXT RUN\s+EXPECTED LAST RUN\s+OVERDUE\s+PAUSED\s+RUNNING\s+PROGRESS\s+LAST ERROR$/,
+      /^NAME\s+LAST HEARTBEAT\s+RUNNER\s+LAST SUCCESS\s+FAILURES\s+NEXT RETRY\s+NEXT RUN\s+EXPECTED LAST RUN\s+OVERDUE\s+PAUSED\s+RUNNING\s+PROGRESS\s+LAST ERROR$/,
     );
     expect(table.stdout).toMatch(
-      /flaky\s+\S+\s+cli-test\s+-\s+1\s+\S+T07:00:00.000Z\s+\S+T07:00:00.000Z\s+0s\s+no\s+0\s+-\s+upstream 503/,
+      /flaky\s+\S+\s+cli-test\s+-\s+1\s+-\s+\S+T07:00:00.000Z\s+\S+T07:00:00.000Z\s+0s\s+no\s+0\s+-\s+upstream 503/,
     );
     const json = JSON.parse((await cli("status", "--json")).stdout) as { jobs: Record<string, unknown>[] };
     expect(json.jobs.find((j) => j.name === "report")).toMatchObject({

@@ -98,6 +98,7 @@ describe("admin API", () => {
         "runner_id",
         "expected_last_run_at",
         "overdue_seconds",
+        "pending_retry",
         // The job's view, as GET /api/v1/scheduler/jobs and `runner jobs --json` show it.
         "schedule",
         "timezone",

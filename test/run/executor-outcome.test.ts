@@ -3,22 +3,42 @@ import type { Sql } from "postgres";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RunEventBus } from "../../src/run/events.js";
 import { Executor } from "../../src/run/executor.js";
-import type { Store } from "../../src/store/store.js";
+import type { NewRetry, Store } from "../../src/store/store.js";
 import type { RunOutcome } from "../../src/types.js";
 import { job } from "../helpers/jobs.js";
 
-/** A store whose write of one outcome is the test's; insertRun numbers the rows it is asked for. */
+/**
+ * A store whose write of one outcome is the test's; insertRun numbers the rows it is asked for,
+ * and a retry is kept as a pending row until taken, when it gets its row too.
+ */
 function fakeStore(finishRun: () => Promise<unknown>) {
   const inserted: { trigger: string; attempt: number }[] = [];
+  const pending = new Map<string, NewRetry>();
+  const insert = (trigger: string, attempt: number) => {
+    inserted.push({ trigger, attempt });
+    return String(inserted.length);
+  };
   const store = {
-    insertRun: async (run: { trigger: string; attempt: number }) => {
-      inserted.push({ trigger: run.trigger, attempt: run.attempt });
-      return String(inserted.length);
-    },
+    insertRun: async (run: { trigger: string; attempt: number }) => insert(run.trigger, run.attempt),
     finishRuns: (runs: unknown[]) => Promise.all(runs.map(() => finishRun())),
     markInterrupted: async () => {},
+    retries: {
+      schedule: async (retry: NewRetry) => void pending.set(retry.retryOf, retry),
+      take: async (retryOf: string) => {
+        const retry = pending.get(retryOf);
+        if (!retry) return undefined;
+        pending.delete(retryOf);
+        return {
+          run_id: insert("retry", retry.attempt),
+          attempt: retry.attempt,
+          scheduled_for: retry.scheduledFor,
+          params: retry.params,
+          idempotency_key: retry.idempotencyKey,
+        };
+      },
+    },
   };
-  return { store: store as unknown as Store, inserted };
+  return { store: store as unknown as Store, inserted, pending };
 }
 
 /** The executor, with the log lines it writes and the outcomes it publishes. */
@@ -118,8 +138,8 @@ describe("Executor: retries", () => {
     expect(delays[1]).toBeLessThanOrEqual(40);
   });
 
-  it("ends a retry's wait at stop and starts no further attempt: the run keeps its last outcome", async () => {
-    const { store, inserted } = fakeStore(async () => ({ current: 1, previous: 0 }));
+  it("ends a retry's wait at stop and starts no further attempt: the run keeps its last outcome, the retry its row", async () => {
+    const { store, inserted, pending } = fakeStore(async () => ({ current: 1, previous: 0 }));
     const { executor, lines } = executorWith(store);
     const failing = job({
       name: "failing",
@@ -133,6 +153,8 @@ describe("Executor: retries", () => {
     await executor.stop(1000);
     expect(await run.done).toMatchObject({ status: "failed", error: "boom" });
     expect(inserted).toEqual([{ trigger: "manual", attempt: 1 }]);
+    // Left for another replica, or this one's next start.
+    expect([...pending.values()]).toMatchObject([{ retryOf: run.runId, attempt: 2 }]);
   });
 });
 

@@ -67,6 +67,21 @@ describe("migrations", () => {
     expect(row).toEqual({ progress_done: null, progress_total: null });
   });
 
+  it("apply numbers with a gap in order (a branch's 008 before 007 lands), and refuse a number used twice", async () => {
+    const { sql, schema } = freshSchema();
+    const gap = migrationsDir(["001_init.sql"], { "003_later.sql": "create table later (id int);" });
+    expect(await migrate(sql, schema, gap)).toEqual(["001_init.sql", "003_later.sql"]);
+    const filled = migrationsDir(["001_init.sql"], {
+      "002_landed.sql": "create table landed (id int);",
+      "003_later.sql": "create table later (id int);",
+    });
+    // 002 arrives after 003 was applied: applied once, by its number.
+    expect(await migrate(sql, schema, filled)).toEqual(["002_landed.sql"]);
+    expect(await recorded(sql)).toEqual(["001_init.sql", "002_landed.sql", "003_later.sql"]);
+    const twice = migrationsDir(["001_init.sql"], { "002_a.sql": "select 1;", "002_b.sql": "select 1;" });
+    expect(() => readMigrations(twice)).toThrow("migration 002_b.sql: number 2 is used twice");
+  });
+
   it("refuse a schema a newer runner migrated, naming its unknown migrations and applying nothing", async () => {
     const { sql, schema } = freshSchema();
     const older = migrationsDir(["001_init.sql"]);

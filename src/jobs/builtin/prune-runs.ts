@@ -5,7 +5,8 @@ import type { Sql } from "postgres";
  * or one huge transaction. Running rows are never deleted. Trigger requests (job_triggers) older
  * than `days` go the same way, taken or not: a request no replica took in that long never will be,
  * and an Idempotency-Key is only honoured for 24 h. Audit events (job_audit) older than `days` go
- * too; a run's output (job_run_output) is deleted with its row.
+ * too; a run's output (job_run_output) and a retry still waiting for it (job_retries) are deleted
+ * with its row.
  */
 export async function pruneRuns(
   sql: Sql,
