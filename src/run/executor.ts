@@ -193,10 +193,12 @@ export class Executor {
       scheduledFor: null,
       params,
     });
-    return {
-      runId,
-      done: this.follow(this.begin({ job, runId, trigger, attempt: 1, scheduledFor: null, params })),
-    };
+    return this.startClaimed({ job, runId, trigger, attempt: 1, scheduledFor: null, params });
+  }
+
+  /** Start a run whose row is written already (a backfill's claim): timeout, outcome and retries as any run. */
+  startClaimed(start: RunStart): StartedRun {
+    return { runId: start.runId, done: this.follow(this.begin(start)) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { RunOutcome } from "../types.js";
+import { BackfillStore } from "./backfills.js";
 import { CatalogStore } from "./catalog.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
@@ -15,6 +16,7 @@ import { type NewTrigger, TriggerStore } from "./triggers.js";
  * those modules and keeps the names and signatures callers have always used.
  */
 
+export type { BackfillRequest, ClaimedBackfill, SlotState } from "./backfills.js";
 export type { CatalogEntry, PublishedJob } from "./catalog.js";
 export {
   DefinitionLimitError,
@@ -41,6 +43,8 @@ export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 export class Store {
   /** job_catalog (src/store/catalog.ts): the jobs each replica publishes. */
   readonly catalog: CatalogStore;
+  /** job_backfills and backfill claims (src/store/backfills.ts). */
+  readonly backfills: BackfillStore;
   private readonly runs: RunStore;
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
@@ -55,6 +59,7 @@ export class Store {
   ) {
     const scope: StoreScope = { sql, runnerId, leaseSeconds };
     this.catalog = new CatalogStore(scope);
+    this.backfills = new BackfillStore(scope);
     this.runs = new RunStore(scope);
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);

@@ -1,0 +1,183 @@
+import type { Logger } from "pino";
+import type { SlotState, Store } from "../store/store.js";
+import type { Job, RunOutcome } from "../types.js";
+import type { Executor } from "./executor.js";
+
+/**
+ * A backfill (docs/exactly-once.md#backfill): every planned slot of a window that has no
+ * successful run runs as that slot, trigger `backfill`, through the executor (timeout, outcome,
+ * the job's retries). The database decides who runs a slot (BackfillStore.claim under the slot
+ * key), so any number of processes may work on one window at once; each keeps claiming until
+ * every slot is decided: succeeded, or failed since the backfill began. A slot whose run is going
+ * on elsewhere is waited for; if that run's process died, the reaper marks it abandoned when its
+ * lease runs out and the slot is claimed again.
+ */
+
+export interface BackfillNeeds {
+  store: Store;
+  executor: Executor;
+  log: Logger;
+  /** False once the process is stopping: nothing more is claimed. */
+  mayRun: () => boolean;
+  /** Lease time: this process renews its runs' leases a few times per lease. */
+  leaseSeconds: number;
+}
+
+export interface BackfillPlan {
+  job: Job;
+  from: Date;
+  to: Date;
+  /** The window's planned instants, oldest first (schedule/backfill-slots.ts). */
+  slots: Date[];
+  concurrency: number;
+  rate: number | null;
+  /** When the backfill began (the database's clock); default: now. A daemon gives its request's time. */
+  since?: Date;
+}
+
+/** How one slot ended for this backfill. */
+export interface SlotDone {
+  slot: Date;
+  status: RunOutcome["status"];
+  /** The run this process started; null when another process decided the slot. */
+  runId: string | null;
+  /** False when another process (a second backfill, a daemon) ran it. */
+  here: boolean;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface BackfillSummary {
+  /** Planned instants in the window. */
+  slots: number;
+  /** Of those, succeeded before this backfill began: not run again. */
+  alreadySucceeded: number;
+  succeeded: number;
+  failed: number;
+  /** Not decided when the backfill stopped (Ctrl-C, shutdown): the next backfill runs them. */
+  left: number;
+}
+
+/** Slots whose row says they are done for this backfill, or still running somewhere. */
+function decide(states: SlotState[]) {
+  const byTime = new Map(states.map((state) => [state.scheduled_for.getTime(), state]));
+  return (slot: Date) => byTime.get(slot.getTime());
+}
+
+/** The slots of the plan that have no successful run: what a dry run lists. */
+export async function slotsToRun(
+  store: Store,
+  plan: Omit<BackfillPlan, "concurrency" | "rate">,
+): Promise<Date[]> {
+  const since = plan.since ?? (await store.backfills.now());
+  const stateOf = decide(await store.backfills.slotStates(plan.job.name, plan.from, plan.to, since));
+  return plan.slots.filter((slot) => !stateOf(slot)?.succeeded);
+}
+
+/** Run a backfill to the end (every slot decided) or until `mayRun` turns false. */
+export async function runBackfill(
+  needs: BackfillNeeds,
+  plan: BackfillPlan,
+  onSlot: (done: SlotDone) => void,
+): Promise<BackfillSummary> {
+  const { store, executor, log } = needs;
+  const { job } = plan;
+  const since = plan.since ?? (await store.backfills.now());
+  const todo = await slotsToRun(store, { ...plan, since });
+  const summary: BackfillSummary = {
+    slots: plan.slots.length,
+    alreadySucceeded: plan.slots.length - todo.length,
+    succeeded: 0,
+    failed: 0,
+    left: todo.length,
+  };
+  const finished = new Set<number>();
+  const mine = new Map<number, Promise<void>>();
+  const finish = (done: SlotDone) => {
+    if (finished.has(done.slot.getTime())) return;
+    finished.add(done.slot.getTime());
+    summary.left--;
+    if (done.status === "succeeded") summary.succeeded++;
+    else summary.failed++;
+    onSlot(done);
+  };
+  const pollMs = plan.rate ? Math.min(1000, Math.max(20, 1000 / plan.rate)) : 250;
+  let renewedAt = Date.now();
+  while (needs.mayRun()) {
+    const stateOf = decide(await store.backfills.slotStates(job.name, plan.from, plan.to, since));
+    let runningElsewhere = 0;
+    const candidates: Date[] = [];
+    for (const slot of todo) {
+      if (finished.has(slot.getTime()) || mine.has(slot.getTime())) continue;
+      const state = stateOf(slot);
+      if (state?.succeeded || state?.failed)
+        finish({
+          slot,
+          status: state.succeeded ? "succeeded" : "failed",
+          runId: null,
+          here: false,
+          durationMs: null,
+          error: null,
+        });
+      else if (state?.running) runningElsewhere++;
+      else candidates.push(slot);
+    }
+    if (candidates.length === 0 && mine.size === 0 && runningElsewhere === 0) break;
+    // A run elsewhere whose process died holds its slot until its lease runs out: the reaper frees it.
+    if (runningElsewhere > 0) await store.reapAbandoned();
+    if (Date.now() - renewedAt > (needs.leaseSeconds * 1000) / 3) {
+      await store.renewLeases(executor.runningIds());
+      renewedAt = Date.now();
+    }
+    if (candidates.length > 0 && mine.size < plan.concurrency) {
+      const claimed = await store.backfills.claim({
+        jobName: job.name,
+        from: plan.from,
+        to: plan.to,
+        since,
+        slots: candidates.slice(0, plan.rate ? 1 : plan.concurrency),
+        concurrency: plan.concurrency,
+        skipOverlap: job.overlap === "skip",
+        maxRunning: job.concurrency,
+        spacingSeconds: plan.rate ? 1 / plan.rate : 0,
+      });
+      if (!needs.mayRun()) {
+        // The stop began while the claim was on its way: these rows never start.
+        await store.markInterrupted(
+          claimed.map((row) => row.id),
+          "backfill stopped before the slot started",
+        );
+        break;
+      }
+      for (const row of claimed) {
+        const slot = row.scheduled_for;
+        const started = executor.startClaimed({
+          job,
+          runId: row.id,
+          trigger: "backfill",
+          attempt: row.attempt,
+          scheduledFor: slot,
+          params: {},
+        });
+        const settled = started.done.then((outcome) => {
+          mine.delete(slot.getTime());
+          // A run interrupted by a stop is not decided: the next backfill runs it again.
+          if (outcome.status === "interrupted") return;
+          finish({
+            slot,
+            status: outcome.status,
+            runId: row.id,
+            here: true,
+            durationMs: Math.round(outcome.durationMs),
+            error: outcome.error ?? null,
+          });
+        });
+        mine.set(slot.getTime(), settled);
+      }
+    }
+    await Promise.race([...mine.values(), new Promise((resolve) => setTimeout(resolve, pollMs))]);
+  }
+  await Promise.allSettled(mine.values());
+  log.info({ job_name: job.name, ...summary }, "backfill of %s: %d slot(s) left", job.name, summary.left);
+  return summary;
+}
