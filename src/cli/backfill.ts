@@ -115,14 +115,7 @@ async function queueForDaemons(
     throw new ConfigError(
       `--dry-run: ${name} is not defined in this process; pass its --jobs file, or POST /v1/admin/jobs/${name}/backfill with "dry_run": true`,
     );
-  const id = await store.backfills.request({
-    job_name: name,
-    window_from: input.from,
-    window_to: input.to,
-    concurrency: input.concurrency,
-    rate: input.rate,
-    requested_by: cliActor(),
-  });
+  const id = await store.backfills.request(name, input, cliActor());
   await new AuditStore(store.sql).record({
     actor: cliActor(),
     action: "backfill",

@@ -64,14 +64,14 @@ function decide(states: SlotState[]) {
   return (slot: Date) => byTime.get(slot.getTime());
 }
 
-/** The slots of the plan that have no successful run: what a dry run lists. */
+/** The slots of the plan that had no successful run when the backfill began: what a dry run lists. */
 export async function slotsToRun(
   store: Store,
   plan: Omit<BackfillPlan, "concurrency" | "rate">,
 ): Promise<Date[]> {
   const since = plan.since ?? (await store.backfills.now());
   const stateOf = decide(await store.backfills.slotStates(plan.job.name, plan.from, plan.to, since));
-  return plan.slots.filter((slot) => !stateOf(slot)?.succeeded);
+  return plan.slots.filter((slot) => !stateOf(slot)?.succeeded_before);
 }
 
 /** Run a backfill to the end (every slot decided) or until `mayRun` turns false. */

@@ -1,3 +1,4 @@
+import type { BackfillWindow } from "../util/backfill-input.js";
 import { leaseEnd, type StoreScope, textList } from "./fragments.js";
 
 /**
@@ -10,6 +11,8 @@ export interface SlotState {
   scheduled_for: Date;
   /** A run of the slot succeeded, ever. */
   succeeded: boolean;
+  /** A run of the slot that started before the backfill began succeeded: the slot was not missing. */
+  succeeded_before: boolean;
   /** A run of the slot is going on (this process's or another's). */
   running: boolean;
   /** A run of the slot started since the backfill began ended failed or timed out: it had its turn. */
@@ -67,6 +70,7 @@ export class BackfillStore {
     return this.scope.sql<SlotState[]>`
       select scheduled_for,
         bool_or(status = 'succeeded') as succeeded,
+        bool_or(status = 'succeeded' and started_at < ${since}) as succeeded_before,
         bool_or(status = 'running') as running,
         bool_or(status in ('failed', 'timed_out') and started_at >= ${since}) as failed
       from job_runs
@@ -114,11 +118,10 @@ export class BackfillStore {
   }
 
   /** A request for the running daemons; returns its id. */
-  async request(request: Omit<BackfillRequest, "id" | "requested_at">): Promise<string> {
+  async request(jobName: string, window: BackfillWindow, requestedBy: string): Promise<string> {
     const [row] = await this.scope.sql<{ id: string }[]>`
       insert into job_backfills (job_name, window_from, window_to, concurrency, rate, requested_by)
-      values (${request.job_name}, ${request.window_from}, ${request.window_to}, ${request.concurrency},
-              ${request.rate}, ${request.requested_by})
+      values (${jobName}, ${window.from}, ${window.to}, ${window.concurrency}, ${window.rate}, ${requestedBy})
       returning id::text`;
     return row!.id;
   }
