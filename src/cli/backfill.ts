@@ -63,6 +63,7 @@ export async function backfillCommand(name: string, flags: BackfillFlags): Promi
         executor: daemon.executor!,
         log: daemon.log,
         leaseSeconds: leaseSeconds(daemon.config),
+        maxRunsHere: daemon.config.maxConcurrentRuns,
       };
       const summary = await runBackfill(
         { ...needs, mayRun: () => !stopping },

@@ -69,6 +69,7 @@ export async function startSidecar(
       registry,
       log,
       leaseSeconds: leaseSeconds(config),
+      maxRunsHere: config.maxConcurrentRuns,
       mayRun: () => config.jobsEnabled && daemon.state === "running",
     }),
   );

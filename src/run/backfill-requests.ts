@@ -13,6 +13,7 @@ export interface BackfillRequestNeeds {
   registry: Registry;
   log: Logger;
   leaseSeconds: number;
+  maxRunsHere: number;
   /** Running, with JOBS_ENABLED: a replica that runs no jobs takes no backfill either. */
   mayRun: () => boolean;
 }
@@ -36,11 +37,7 @@ export function backfillRequests(needs: BackfillRequestNeeds): LoopStep {
       for (const request of await parts.store.backfills.open(needs.registry.names())) {
         if (working.has(request.id)) continue;
         working.add(request.id);
-        void work(
-          { ...parts, log: needs.log, leaseSeconds: needs.leaseSeconds, mayRun: needs.mayRun },
-          needs.registry,
-          request,
-        )
+        void work({ ...parts, ...needs }, needs.registry, request)
           .catch((error) =>
             needs.log.warn(
               { err: error, backfill_id: request.id },

@@ -21,6 +21,8 @@ export interface BackfillNeeds {
   mayRun: () => boolean;
   /** Lease time: this process renews its runs' leases a few times per lease. */
   leaseSeconds: number;
+  /** MAX_CONCURRENT_RUNS: this process runs at most this many of the backfill's slots at once. */
+  maxRunsHere: number;
 }
 
 export interface BackfillPlan {
@@ -129,13 +131,14 @@ export async function runBackfill(
       await store.renewLeases(executor.runningIds());
       renewedAt = Date.now();
     }
-    if (candidates.length > 0 && mine.size < plan.concurrency) {
+    const room = Math.min(plan.concurrency, needs.maxRunsHere) - mine.size;
+    if (candidates.length > 0 && room > 0) {
       const claimed = await store.backfills.claim({
         jobName: job.name,
         from: plan.from,
         to: plan.to,
         since,
-        slots: candidates.slice(0, plan.rate ? 1 : plan.concurrency),
+        slots: candidates.slice(0, plan.rate ? 1 : room),
         concurrency: plan.concurrency,
         skipOverlap: job.overlap === "skip",
         maxRunning: job.concurrency,

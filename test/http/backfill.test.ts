@@ -16,6 +16,8 @@ beforeAll(async () => {
     const made = await sidecarRunner(db.sql, {
       JOB_RUNNER_ID: id,
       JOB_LOOP_INTERVAL_SECONDS: "1",
+      // Each replica runs at most two slots at once; the backfill allows four: both must take part.
+      MAX_CONCURRENT_RUNS: "2",
       ADMIN_BASIC_USERNAME: "ops",
       ADMIN_BASIC_PASSWORD: PASSWORD,
     });
@@ -25,7 +27,8 @@ beforeAll(async () => {
       overlap: "allow",
       run: async (ctx: JobContext) => {
         ledger.push({ replica: id, slot: ctx.scheduledFor!.toISOString(), key: ctx.idempotencyKey });
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        // The first slots wait for the other replica's first one: neither can take the whole window.
+        await waitFor(() => new Set(ledger.map((call) => call.replica)).size === 2, 20_000, "both replicas");
       },
     });
     await made.runner.start();
@@ -48,7 +51,7 @@ const hours = (first: string, count: number) =>
 describe("POST /v1/admin/jobs/:name/backfill", { timeout: 60_000 }, () => {
   it("is shared by the live replicas: each slot runs exactly once, as itself; the audit trail has the window", async () => {
     const window = { from: "2026-02-01T00:00:00Z", to: "2026-02-01T15:00:00Z" };
-    const answer = await post({ ...window, concurrency: 2 });
+    const answer = await post({ ...window, concurrency: 4 });
     expect(answer.status).toBe(202);
     const body = (await answer.json()) as Record<string, unknown>;
     expect(body).toEqual({
@@ -56,7 +59,7 @@ describe("POST /v1/admin/jobs/:name/backfill", { timeout: 60_000 }, () => {
       job_name: "hourly",
       from: "2026-02-01T00:00:00.000Z",
       to: "2026-02-01T15:00:00.000Z",
-      concurrency: 2,
+      concurrency: 4,
       rate: null,
       slots: 16,
     });
@@ -73,8 +76,7 @@ describe("POST /v1/admin/jobs/:name/backfill", { timeout: 60_000 }, () => {
     const slots = hours("2026-02-01T00:00:00.000Z", 16);
     expect(ledger.map((call) => call.slot).sort()).toEqual(slots);
     for (const call of ledger) expect(call.key).toBe(`hourly@${call.slot}`);
-    // Both replicas took part (each picks the request up at its next 1 s tick; 16 slots of
-    // 400 ms, two at a time, last over three seconds).
+    // Both replicas took part: each held at most two slots, and the first ones waited for the other.
     expect(new Set(ledger.map((call) => call.replica))).toEqual(new Set(["bf-a", "bf-b"]));
     const rows = await db.sql<{ scheduled_for: Date; trigger: string; attempt: number; status: string }[]>`
       select scheduled_for, trigger, attempt, status from job_runs where job_name = 'hourly' order by scheduled_for`;
@@ -89,7 +91,7 @@ describe("POST /v1/admin/jobs/:name/backfill", { timeout: 60_000 }, () => {
         backfill_id: body.backfill_id,
         from: "2026-02-01T00:00:00.000Z",
         to: "2026-02-01T15:00:00.000Z",
-        concurrency: 2,
+        concurrency: 4,
         rate: null,
       },
     });
