@@ -144,6 +144,10 @@ export async function runBackfill(
         maxRunning: job.concurrency,
         spacingSeconds: plan.rate ? 1 / plan.rate : 0,
       });
+      if (claimed.length === 0 && mine.size === 0 && (await store.backfills.paused(job.name))) {
+        log.warn({ job_name: job.name }, "backfill of %s stopped: the job is paused", job.name);
+        break;
+      }
       if (!needs.mayRun()) {
         // The stop began while the claim was on its way: these rows never start.
         await store.markInterrupted(

@@ -117,6 +117,13 @@ export class BackfillStore {
       returning id::text, scheduled_for, attempt`;
   }
 
+  /** Whether the job is paused: a backfill claims nothing then, and stops instead of waiting. */
+  async paused(jobName: string): Promise<boolean> {
+    const [row] = await this.scope.sql<{ paused: boolean }[]>`
+      select exists (select 1 from job_state where job_name = ${jobName} and paused) as paused`;
+    return row!.paused;
+  }
+
   /** A request for the running daemons; returns its id. */
   async request(jobName: string, window: BackfillWindow, requestedBy: string): Promise<string> {
     const [row] = await this.scope.sql<{ id: string }[]>`

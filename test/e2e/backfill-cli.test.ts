@@ -253,6 +253,27 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
     expect(end.stderr).not.toMatch(/error|stack/i);
   });
 
+  it("a paused job: nothing runs, the backfill stops with exit 1 and says why", async () => {
+    expect((await cli("pause", "hourly", "--reason", "freeze")).code).toBe(0);
+    const result = await cli(
+      "backfill",
+      "hourly",
+      "--from",
+      "2026-01-10T00:00Z",
+      "--to",
+      "2026-01-10T01:00Z",
+    );
+    await cli("resume", "hourly");
+    expect(result.code).toBe(1);
+    expect(lines(result.stdout)).toEqual([
+      expect.objectContaining({ event: "summary", slots: 2, succeeded: 0, failed: 0, left: 2 }),
+    ]);
+    expect(result.stderr).toContain("backfill of hourly stopped: the job is paused");
+    expect(
+      await db.sql`select 1 from job_runs where scheduled_for >= '2026-01-10' and scheduled_for < '2026-01-11'`,
+    ).toHaveLength(0);
+  });
+
   it("bad input is exit 2 with one line naming it", async () => {
     const cases: [string[], string][] = [
       [
