@@ -34,6 +34,7 @@ function summaryFields(window: Window, summary: BackfillSummary) {
     succeeded: summary.succeeded,
     failed: summary.failed,
     left: summary.left,
+    stopped_because: summary.stoppedBecause,
   };
 }
 
@@ -103,7 +104,8 @@ export function terminalReport(window: Window, total: number): BackfillReport {
       process.stderr.write("\n");
       console.log(
         `backfill of ${window.job}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.left} left, ` +
-          `${summary.alreadySucceeded} already succeeded (${summary.slots} slots from ${window.from.toISOString()} to ${window.to.toISOString()})`,
+          `${summary.alreadySucceeded} already succeeded (${summary.slots} slots from ${window.from.toISOString()} to ${window.to.toISOString()})` +
+          (summary.stoppedBecause ? `; stopped: ${summary.stoppedBecause}` : ""),
       );
     },
   };

@@ -42,7 +42,11 @@ export async function backfillCommand(name: string, flags: BackfillFlags): Promi
       );
     const window = { job: name, timezone: job.timezone, from: input.from, to: input.to };
     const todo = await slotsToRun(store, { job, from: input.from, to: input.to, slots: found.slots });
-    const report = process.stderr.isTTY ? terminalReport(window, todo.length) : jsonReport(window);
+    const tty = process.stderr.isTTY === true;
+    const report = tty ? terminalReport(window, todo.length) : jsonReport(window);
+    // On a terminal the bar and its failure lines say what each run's warning would: without
+    // LOG_LEVEL, only errors interrupt the bar.
+    if (tty && !process.env.LOG_LEVEL) daemon.log.level = "error";
     if (flags.dryRun) {
       report.planned(todo, found.slots.length - todo.length);
       return EXIT.ok;

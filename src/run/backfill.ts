@@ -58,6 +58,8 @@ export interface BackfillSummary {
   failed: number;
   /** Not decided when the backfill stopped (Ctrl-C, shutdown): the next backfill runs them. */
   left: number;
+  /** Why it stopped with slots left, when not by a stop: the job is paused. */
+  stoppedBecause: string | null;
 }
 
 /** Slots whose row says they are done for this backfill, or still running somewhere. */
@@ -92,6 +94,7 @@ export async function runBackfill(
     succeeded: 0,
     failed: 0,
     left: todo.length,
+    stoppedBecause: null,
   };
   const finished = new Set<number>();
   const mine = new Map<number, Promise<void>>();
@@ -145,6 +148,7 @@ export async function runBackfill(
         spacingSeconds: plan.rate ? 1 / plan.rate : 0,
       });
       if (claimed.length === 0 && mine.size === 0 && (await store.backfills.paused(job.name))) {
+        summary.stoppedBecause = "the job is paused";
         log.warn({ job_name: job.name }, "backfill of %s stopped: the job is paused", job.name);
         break;
       }

@@ -31,7 +31,7 @@ export default [
   } },
   { name: "slow", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => { note(ctx); await wait(1500); } },
   { name: "minutely", schedule: "* * * * *", run: async () => {} },
-  { name: "broken", schedule: "0 * * * *", run: async () => { throw new Error("upstream 503"); } },
+  { name: "broken", schedule: "0 * * * *", retries: { attempts: 2, backoff: "fixed", initial: "10ms" }, run: async () => { throw new Error("upstream 503"); } },
 ];`);
 const cli = (...args: string[]) => runCli([...args, "--jobs", jobs], env);
 const lines = (stdout: string) =>
@@ -135,6 +135,7 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
       succeeded: 4,
       failed: 0,
       left: 0,
+      stopped_because: null,
     });
     const rows = (await rowsOf("hourly")).filter((r) => r.trigger === "backfill");
     expect(rows.map((r) => [r.scheduled_for.toISOString(), r.attempt, r.status])).toEqual(
@@ -170,6 +171,15 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
       ["failed", "upstream 503"],
     ]);
     expect(out.at(-1)).toMatchObject({ event: "summary", succeeded: 0, failed: 2, left: 0 });
+    // Each slot went through the job's retries, as a scheduled slot does: attempt 2 is a retry.
+    expect(
+      (await rowsOf("broken")).map((r) => [r.scheduled_for.toISOString(), r.attempt, r.trigger, r.status]),
+    ).toEqual([
+      ["2026-01-06T00:00:00.000Z", 1, "backfill", "failed"],
+      ["2026-01-06T00:00:00.000Z", 2, "retry", "failed"],
+      ["2026-01-06T01:00:00.000Z", 1, "backfill", "failed"],
+      ["2026-01-06T01:00:00.000Z", 2, "retry", "failed"],
+    ]);
   });
 
   it("two backfills started at once on one window run each slot exactly once", async () => {
@@ -266,7 +276,14 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
     await cli("resume", "hourly");
     expect(result.code).toBe(1);
     expect(lines(result.stdout)).toEqual([
-      expect.objectContaining({ event: "summary", slots: 2, succeeded: 0, failed: 0, left: 2 }),
+      expect.objectContaining({
+        event: "summary",
+        slots: 2,
+        succeeded: 0,
+        failed: 0,
+        left: 2,
+        stopped_because: "the job is paused",
+      }),
     ]);
     expect(result.stderr).toContain("backfill of hourly stopped: the job is paused");
     expect(
