@@ -189,6 +189,20 @@ export async function runBackfill(
     await Promise.race([...mine.values(), new Promise((resolve) => setTimeout(resolve, pollMs))]);
   }
   await Promise.allSettled(mine.values());
-  log.info({ job_name: job.name, ...summary }, "backfill of %s: %d slot(s) left", job.name, summary.left);
+  const { slots, alreadySucceeded, succeeded, failed, left, stoppedBecause } = summary;
+  log.info(
+    {
+      job_name: job.name,
+      slots,
+      already_succeeded: alreadySucceeded,
+      succeeded,
+      failed,
+      left,
+      stopped_because: stoppedBecause,
+    },
+    "backfill of %s: %d slot(s) left",
+    job.name,
+    left,
+  );
   return summary;
 }
