@@ -1,6 +1,8 @@
 import { ConfigError, EXIT } from "../errors.js";
 import { unknownJobMessage } from "../jobs/registry.js";
 import type { Daemon } from "../run/daemon.js";
+import { groupOf } from "../run/groups.js";
+import type { Job } from "../types.js";
 import { runBackfill, slotsToRun } from "../run/backfill.js";
 import { slotsInWindow } from "../schedule/backfill-slots.js";
 import { AuditStore } from "../store/audit.js";
@@ -33,7 +35,7 @@ export async function backfillCommand(name: string, flags: BackfillFlags): Promi
   const { daemon } = await prepare(flags);
   try {
     const job = daemon.registry.get(name);
-    const { store } = await daemon.connect();
+    const { store, executor } = await daemon.connect();
     if (!job) return await queueForDaemons(daemon, store, name, input, flags.dryRun === true);
     const found = slotsInWindow(job, input.from, input.to);
     if ("tooMany" in found)
@@ -64,10 +66,11 @@ export async function backfillCommand(name: string, flags: BackfillFlags): Promi
     try {
       const needs = {
         store,
-        executor: daemon.executor!,
+        executor,
         log: daemon.log,
         leaseSeconds: leaseSeconds(daemon.config),
-        maxRunsHere: daemon.config.maxConcurrentRuns,
+        roomHere: () => daemon.config.maxConcurrentRuns - executor.runningIds().length,
+        groupOf: (job: Job) => groupOf(job, daemon.registry, daemon.config.groupLimits),
       };
       const summary = await runBackfill(
         { ...needs, mayRun: () => !stopping },

@@ -69,7 +69,7 @@ export async function startSidecar(
       registry,
       log,
       leaseSeconds: leaseSeconds(config),
-      maxRunsHere: config.maxConcurrentRuns,
+      limits: config,
       mayRun: () => config.jobsEnabled && daemon.state === "running",
     }),
   );

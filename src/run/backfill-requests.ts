@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
+import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
 import type { Registry } from "../jobs/registry.js";
 import { slotsInWindow } from "../schedule/backfill-slots.js";
 import type { BackfillRequest, Store } from "../store/store.js";
 import { type BackfillNeeds, runBackfill } from "./backfill.js";
 import type { Executor } from "./executor.js";
+import { groupOf } from "./groups.js";
 import type { LoopStep } from "./loop.js";
 
 /** What the loop's backfill step uses; the store and executor exist once the daemon is connected. */
@@ -13,7 +15,8 @@ export interface BackfillRequestNeeds {
   registry: Registry;
   log: Logger;
   leaseSeconds: number;
-  maxRunsHere: number;
+  /** MAX_CONCURRENT_RUNS and JOB_GROUP_LIMITS: the bounds of the replica's scheduled runs hold for backfills too. */
+  limits: Pick<Config, "maxConcurrentRuns" | "groupLimits">;
   /** Running, with JOBS_ENABLED: a replica that runs no jobs takes no backfill either. */
   mayRun: () => boolean;
 }
@@ -37,7 +40,14 @@ export function backfillRequests(needs: BackfillRequestNeeds): LoopStep {
       for (const request of await parts.store.backfills.open(needs.registry.names())) {
         if (working.has(request.id)) continue;
         working.add(request.id);
-        void work({ ...parts, ...needs }, needs.registry, request)
+        const { registry, limits } = needs;
+        const backfill: BackfillNeeds = {
+          ...parts,
+          ...needs,
+          roomHere: () => limits.maxConcurrentRuns - parts.executor.runningIds().length,
+          groupOf: (job) => groupOf(job, registry, limits.groupLimits),
+        };
+        void work(backfill, registry, request)
           .catch((error) =>
             needs.log.warn(
               { err: error, backfill_id: request.id },

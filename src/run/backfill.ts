@@ -21,8 +21,10 @@ export interface BackfillNeeds {
   mayRun: () => boolean;
   /** Lease time: this process renews its runs' leases a few times per lease. */
   leaseSeconds: number;
-  /** MAX_CONCURRENT_RUNS: this process runs at most this many of the backfill's slots at once. */
-  maxRunsHere: number;
+  /** How many more runs this process may start now (MAX_CONCURRENT_RUNS less the runs it holds). */
+  roomHere: () => number;
+  /** The job's mutual-exclusion group and its limit (JOB_GROUP_LIMITS), if any. */
+  groupOf: (job: Job) => { max: number; jobs: string[] } | undefined;
 }
 
 export interface BackfillPlan {
@@ -109,7 +111,10 @@ export async function runBackfill(
   const pollMs = plan.rate ? Math.min(1000, Math.max(20, 1000 / plan.rate)) : 250;
   let renewedAt = Date.now();
   while (needs.mayRun()) {
-    const stateOf = decide(await store.backfills.slotStates(job.name, plan.from, plan.to, since));
+    // Slots are claimed oldest first: the rows before the first undecided one need no second look.
+    const first = todo.find((slot) => !finished.has(slot.getTime()));
+    if (!first) break;
+    const stateOf = decide(await store.backfills.slotStates(job.name, first, plan.to, since));
     let runningElsewhere = 0;
     const candidates: Date[] = [];
     for (const slot of todo) {
@@ -134,7 +139,7 @@ export async function runBackfill(
       await store.renewLeases(executor.runningIds());
       renewedAt = Date.now();
     }
-    const room = Math.min(plan.concurrency, needs.maxRunsHere) - mine.size;
+    const room = Math.min(plan.concurrency - mine.size, needs.roomHere());
     if (candidates.length > 0 && room > 0) {
       const claimed = await store.backfills.claim({
         jobName: job.name,
@@ -146,6 +151,7 @@ export async function runBackfill(
         skipOverlap: job.overlap === "skip",
         maxRunning: job.concurrency,
         spacingSeconds: plan.rate ? 1 / plan.rate : 0,
+        group: needs.groupOf(job),
       });
       if (claimed.length === 0 && mine.size === 0 && (await store.backfills.paused(job.name))) {
         summary.stoppedBecause = "the job is paused";

@@ -37,6 +37,8 @@ export interface BackfillClaim {
   maxRunning?: number;
   /** At least this long between two backfill starts of the job (from --rate); 0: none. */
   spacingSeconds: number;
+  /** The job's mutual-exclusion group: at most `max` runs of its `jobs` at once. */
+  group?: { max: number; jobs: string[] };
 }
 
 export interface ClaimedBackfill {
@@ -102,7 +104,9 @@ export class BackfillStore {
           (select count(*) from job_runs r where r.job_name = ${jobName} and r.status = 'running'
              and r.scheduled_for >= ${from} and r.scheduled_for <= ${to}) as in_window,
           exists (select 1 from job_runs r where r.job_name = ${jobName} and r.trigger = 'backfill'
-             and r.started_at > now() - make_interval(secs => ${claim.spacingSeconds})) as too_soon
+             and r.started_at > now() - make_interval(secs => ${claim.spacingSeconds})) as too_soon,
+          (select count(*) from job_runs r where r.status = 'running'
+             and r.job_name in (${textList(sql, claim.group?.jobs ?? [])})) as in_group
       )
       insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, lease_until)
       select ${jobName}, c.scheduled_for, 'backfill',
@@ -113,6 +117,7 @@ export class BackfillStore {
         and (${claim.maxRunning ?? null}::int is null or c.rank + room.running <= ${claim.maxRunning ?? null}::int)
         and not (${claim.skipOverlap} and room.running > 0)
         and not room.too_soon
+        and (${claim.group?.max ?? null}::int is null or c.rank + room.in_group <= ${claim.group?.max ?? null}::int)
       on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
       returning id::text, scheduled_for, attempt`;
   }
