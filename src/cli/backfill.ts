@@ -6,7 +6,7 @@ import type { Job } from "../types.js";
 import { runBackfill, slotsToRun } from "../run/backfill.js";
 import { slotsInWindow } from "../schedule/backfill-slots.js";
 import { AuditStore } from "../store/audit.js";
-import type { Store } from "../store/store.js";
+import { MAX_OPEN_BACKFILLS, type Store } from "../store/store.js";
 import { type BackfillWindow, parseBackfill } from "../util/backfill-input.js";
 import { leaseSeconds } from "../config.js";
 import { cliActor } from "./actor.js";
@@ -124,6 +124,10 @@ async function queueForDaemons(
       `--dry-run: ${name} is not defined in this process; pass its --jobs file, or POST /v1/admin/jobs/${name}/backfill with "dry_run": true`,
     );
   const id = await store.backfills.request(name, input, cliActor());
+  if (id === null)
+    throw new ConfigError(
+      `${MAX_OPEN_BACKFILLS} backfills of ${name} are open already; wait for one to finish`,
+    );
   await new AuditStore(store.sql).record({
     actor: cliActor(),
     action: "backfill",

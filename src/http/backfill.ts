@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { slotsToRun } from "../run/backfill.js";
 import { slotsInWindow } from "../schedule/backfill-slots.js";
+import { MAX_OPEN_BACKFILLS } from "../store/store.js";
 import { parseBackfill } from "../util/backfill-input.js";
 import { iso } from "../util/iso.js";
 import { actorOf } from "./actor.js";
@@ -48,6 +49,11 @@ export async function backfillJob(
     });
   }
   const id = await store.backfills.request(name, input, actorOf(req, parts.config));
+  if (id === null)
+    throw new HttpError(
+      409,
+      `${MAX_OPEN_BACKFILLS} backfills of ${name} are open already; wait for one to finish`,
+    );
   return json(202, {
     backfill_id: id,
     ...window,

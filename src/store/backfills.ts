@@ -47,6 +47,9 @@ export interface ClaimedBackfill {
   attempt: number;
 }
 
+/** Open requests per job: more would only poll the same slots. */
+export const MAX_OPEN_BACKFILLS = 10;
+
 export interface BackfillRequest {
   id: string;
   job_name: string;
@@ -129,13 +132,17 @@ export class BackfillStore {
     return row!.paused;
   }
 
-  /** A request for the running daemons; returns its id. */
-  async request(jobName: string, window: BackfillWindow, requestedBy: string): Promise<string> {
+  /**
+   * A request for the running daemons; returns its id, or null when the job has
+   * MAX_OPEN_BACKFILLS open already (each open request is polled by every replica that has the job).
+   */
+  async request(jobName: string, window: BackfillWindow, requestedBy: string): Promise<string | null> {
     const [row] = await this.scope.sql<{ id: string }[]>`
       insert into job_backfills (job_name, window_from, window_to, concurrency, rate, requested_by)
-      values (${jobName}, ${window.from}, ${window.to}, ${window.concurrency}, ${window.rate}, ${requestedBy})
+      select ${jobName}, ${window.from}, ${window.to}, ${window.concurrency}, ${window.rate}, ${requestedBy}
+      where (select count(*) from job_backfills where job_name = ${jobName} and finished_at is null) < ${MAX_OPEN_BACKFILLS}
       returning id::text`;
-    return row!.id;
+    return row?.id ?? null;
   }
 
   /** The open requests for these jobs, oldest first. */

@@ -16,7 +16,12 @@ import { type NewTrigger, TriggerStore } from "./triggers.js";
  * those modules and keeps the names and signatures callers have always used.
  */
 
-export type { BackfillRequest, ClaimedBackfill, SlotState } from "./backfills.js";
+export {
+  type BackfillRequest,
+  type ClaimedBackfill,
+  MAX_OPEN_BACKFILLS,
+  type SlotState,
+} from "./backfills.js";
 export type { CatalogEntry, PublishedJob } from "./catalog.js";
 export {
   DefinitionLimitError,

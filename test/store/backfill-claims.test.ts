@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BackfillClaim } from "../../src/store/backfills.js";
 import { createPool } from "../../src/store/pool.js";
-import { Store } from "../../src/store/store.js";
+import { MAX_OPEN_BACKFILLS, Store } from "../../src/store/store.js";
 import { testDatabase } from "../helpers/db.js";
 
 const db = await testDatabase("bfclaims");
@@ -88,5 +88,16 @@ describe("backfill claims (one statement under the slot key)", () => {
     await db.sql`insert into job_state (job_name, paused) values ('halted', true)`;
     expect(await claim("halted", [at(1)])).toHaveLength(0);
     expect(await store.backfills.paused("halted")).toBe(true);
+  });
+
+  it("keeps at most MAX_OPEN_BACKFILLS open requests per job", async () => {
+    const window = { from: at(0), to: at(1), concurrency: 1, rate: null };
+    for (let i = 0; i < MAX_OPEN_BACKFILLS; i++)
+      expect(await store.backfills.request("busy", window, "ops")).toMatch(/^\d+$/);
+    expect(await store.backfills.request("busy", window, "ops")).toBeNull();
+    expect(await store.backfills.request("quiet", window, "ops")).toMatch(/^\d+$/);
+    const [first] = await store.backfills.open(["busy"]);
+    await store.backfills.finish(first!.id, { slots: 2 });
+    expect(await store.backfills.request("busy", window, "ops")).toMatch(/^\d+$/);
   });
 });
