@@ -15,6 +15,10 @@ const env = {
 const jobs = jobsModule(`
 import { appendFileSync } from "node:fs";
 export default [
+  { name: "slow", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => {
+      appendFileSync(process.env.LEDGER, "slow " + process.env.JOB_RUNNER_ID + " " + ctx.scheduledFor.toISOString() + "\\n");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+  } },
   { name: "hourly", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => {
       appendFileSync(process.env.LEDGER, ctx.scheduledFor.toISOString() + "\\n");
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -46,7 +50,10 @@ describe("runner backfill with a running daemon (real processes)", { timeout: 12
     const slots = Array.from({ length: 20 }, (_, i) =>
       new Date(Date.parse("2026-03-01T00:00:00Z") + i * 3_600_000).toISOString(),
     );
-    const ran = readFileSync(ledger, "utf8").split("\n").filter(Boolean).sort();
+    const ran = readFileSync(ledger, "utf8")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("slow "))
+      .sort();
     expect(ran).toEqual(slots);
     const rows = await db.sql<{ scheduled_for: Date; status: string; runner_id: string }[]>`
       select scheduled_for, status, runner_id from job_runs where job_name = 'hourly' order by scheduled_for`;
@@ -58,5 +65,69 @@ describe("runner backfill with a running daemon (real processes)", { timeout: 12
     expect(trail.map((e) => e.details.where).sort()).toEqual(["cli", "daemons"]);
     daemon.child.kill("SIGTERM");
     expect((await daemon.exited).code).toBe(0);
+  });
+
+  it("a daemon SIGKILLed in the middle of a shared backfill: the other finishes it, the killed run's slot runs again once", async () => {
+    const spawnDaemon = (id: string) =>
+      new RunnerProcess(["--jobs", jobs], { ...env, JOB_RUNNER_ID: id, MAX_CONCURRENT_RUNS: "1" });
+    const a = spawnDaemon("daemon-a");
+    const b = spawnDaemon("daemon-b");
+    await waitFor(
+      async () =>
+        (
+          await db.sql`select 1 from job_catalog where job_name = 'slow' and runner_id in ('daemon-a', 'daemon-b')`
+        ).length === 2,
+      30_000,
+      "both daemons to publish their jobs",
+    );
+    const window = ["--from", "2026-04-01T00:00Z", "--to", "2026-04-01T07:00Z", "--concurrency", "2"];
+    const queued = await runCli(["backfill", "slow", ...window], { ...env, JOB_RUNNER_ID: "cli" });
+    expect(queued.code).toBe(0);
+    // Killed while it runs a slot of the backfill (each daemon runs one at a time).
+    const [held] = await waitFor(
+      async () => {
+        const rows = await db.sql<{ scheduled_for: Date }[]>`
+          select scheduled_for from job_runs where job_name = 'slow' and status = 'running' and runner_id = 'daemon-a'`;
+        return rows.length > 0 ? rows : undefined;
+      },
+      30_000,
+      "daemon-a to run a slot",
+    );
+    a.child.kill("SIGKILL");
+    await a.exited;
+    await waitFor(
+      async () =>
+        (await db.sql`select 1 from job_backfills where job_name = 'slow' and finished_at is not null`)
+          .length === 1,
+      60_000,
+      "daemon-b to finish the backfill",
+    );
+    const slots = Array.from({ length: 8 }, (_, i) =>
+      new Date(Date.parse("2026-04-01T00:00:00Z") + i * 3_600_000).toISOString(),
+    );
+    const rows = await db.sql<{ scheduled_for: Date; attempt: number; status: string }[]>`
+      select scheduled_for, attempt, status from job_runs where job_name = 'slow' order by scheduled_for, attempt`;
+    expect(rows.filter((r) => r.status === "succeeded").map((r) => r.scheduled_for.toISOString())).toEqual(
+      slots,
+    );
+    expect(
+      rows.filter((r) => r.status !== "succeeded").map((r) => [r.scheduled_for, r.attempt, r.status]),
+    ).toEqual([[held!.scheduled_for, 1, "abandoned"]]);
+    // Handlers: each slot once, and the killed one a second time (by daemon-b).
+    const calls = readFileSync(ledger, "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("slow "));
+    const bySlot = new Map<string, string[]>();
+    for (const line of calls) {
+      const [, runner, slot] = line.split(" ");
+      bySlot.set(slot!, [...(bySlot.get(slot!) ?? []), runner!]);
+    }
+    expect([...bySlot.keys()].sort()).toEqual(slots);
+    for (const [slot, runners] of bySlot)
+      expect(runners).toEqual(
+        slot === held!.scheduled_for.toISOString() ? ["daemon-a", "daemon-b"] : [runners[0]],
+      );
+    b.child.kill("SIGTERM");
+    expect((await b.exited).code).toBe(0);
   });
 });
