@@ -29,7 +29,11 @@ export default [
       await wait(300);
       return { slot: ctx.scheduledFor.toISOString(), key: ctx.idempotencyKey };
   } },
-  { name: "slow", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => { note(ctx); await wait(1500); } },
+  { name: "slow", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => {
+      note(ctx);
+      await wait(1500);
+      appendFileSync(process.env.LEDGER, "slow-end " + ctx.scheduledFor.toISOString() + "\\n");
+  } },
   { name: "minutely", schedule: "* * * * *", run: async () => {} },
   { name: "broken", schedule: "0 * * * *", retries: { attempts: 2, backoff: "fixed", initial: "10ms" }, run: async () => { throw new Error("upstream 503"); } },
 ];`);
@@ -215,8 +219,12 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
   it("SIGKILL in the middle, then a second invocation: completes, every slot succeeded exactly once", async () => {
     const window = ["--from", "2026-01-08T00:00Z", "--to", "2026-01-08T07:00Z", "--jobs", jobs];
     const first = new RunnerProcess(["backfill", "slow", ...window], env);
-    // Killed while its third slot runs: two succeeded, one in flight.
-    await waitFor(() => ledgerOf("slow").length >= 3, 30_000, "the third slot to start");
+    // Killed while its third slot's handler runs (started, not ended): two succeeded, one in flight.
+    await waitFor(
+      () => ledgerOf("slow").length === 3 && ledgerOf("slow-end").length === 2,
+      30_000,
+      "the third slot to be running",
+    );
     first.child.kill("SIGKILL");
     await first.exited;
     const killed = await db.sql<{ scheduled_for: Date }[]>`

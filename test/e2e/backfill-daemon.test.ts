@@ -16,8 +16,11 @@ const jobs = jobsModule(`
 import { appendFileSync } from "node:fs";
 export default [
   { name: "slow", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => {
-      appendFileSync(process.env.LEDGER, "slow " + process.env.JOB_RUNNER_ID + " " + ctx.scheduledFor.toISOString() + "\\n");
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const note = (what) =>
+        appendFileSync(process.env.LEDGER, "slow " + what + " " + process.env.JOB_RUNNER_ID + " " + ctx.scheduledFor.toISOString() + "\\n");
+      note("start");
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      note("end");
   } },
   { name: "hourly", schedule: "0 * * * *", overlap: "allow", run: async (ctx) => {
       appendFileSync(process.env.LEDGER, ctx.scheduledFor.toISOString() + "\\n");
@@ -83,15 +86,24 @@ describe("runner backfill with a running daemon (real processes)", { timeout: 12
     const window = ["--from", "2026-04-01T00:00Z", "--to", "2026-04-01T07:00Z", "--concurrency", "2"];
     const queued = await runCli(["backfill", "slow", ...window], { ...env, JOB_RUNNER_ID: "cli" });
     expect(queued.code).toBe(0);
-    // Killed while it runs a slot of the backfill (each daemon runs one at a time).
-    const [held] = await waitFor(
-      async () => {
-        const rows = await db.sql<{ scheduled_for: Date }[]>`
-          select scheduled_for from job_runs where job_name = 'slow' and status = 'running' and runner_id = 'daemon-a'`;
-        return rows.length > 0 ? rows : undefined;
+    const slowCalls = () =>
+      readFileSync(ledger, "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith("slow "))
+        .map((line) => {
+          const [, what, runner, slot] = line.split(" ");
+          return { what: what!, runner: runner!, slot: slot! };
+        });
+    // Killed while a handler of daemon-a is in the middle of its 3 s (each daemon runs one at a time).
+    const held = await waitFor(
+      () => {
+        const calls = slowCalls().filter((call) => call.runner === "daemon-a");
+        return calls.find(
+          (call) => call.what === "start" && !calls.some((c) => c.what === "end" && c.slot === call.slot),
+        );
       },
       30_000,
-      "daemon-a to run a slot",
+      "daemon-a to be running a slot",
     );
     a.child.kill("SIGKILL");
     await a.exited;
@@ -112,21 +124,14 @@ describe("runner backfill with a running daemon (real processes)", { timeout: 12
     );
     expect(
       rows.filter((r) => r.status !== "succeeded").map((r) => [r.scheduled_for, r.attempt, r.status]),
-    ).toEqual([[held!.scheduled_for, 1, "abandoned"]]);
-    // Handlers: each slot once, and the killed one a second time (by daemon-b).
-    const calls = readFileSync(ledger, "utf8")
-      .split("\n")
-      .filter((line) => line.startsWith("slow "));
+    ).toEqual([[new Date(held.slot), 1, "abandoned"]]);
+    // Handlers: each slot started once, and the killed one a second time, by daemon-b.
     const bySlot = new Map<string, string[]>();
-    for (const line of calls) {
-      const [, runner, slot] = line.split(" ");
-      bySlot.set(slot!, [...(bySlot.get(slot!) ?? []), runner!]);
-    }
+    for (const call of slowCalls().filter((c) => c.what === "start"))
+      bySlot.set(call.slot, [...(bySlot.get(call.slot) ?? []), call.runner]);
     expect([...bySlot.keys()].sort()).toEqual(slots);
     for (const [slot, runners] of bySlot)
-      expect(runners).toEqual(
-        slot === held!.scheduled_for.toISOString() ? ["daemon-a", "daemon-b"] : [runners[0]],
-      );
+      expect(runners).toEqual(slot === held.slot ? ["daemon-a", "daemon-b"] : [runners[0]]);
     b.child.kill("SIGTERM");
     expect((await b.exited).code).toBe(0);
   });
