@@ -249,7 +249,7 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
     });
   });
 
-  it("Ctrl-C (SIGINT to the process group) stops cleanly: the running slot ends, nothing left running", async () => {
+  it("Ctrl-C (SIGINT to the process group) stops cleanly: the running slot ends, nothing left running; started again it finishes", async () => {
     const window = ["--from", "2026-01-09T00:00Z", "--to", "2026-01-09T07:00Z", "--jobs", jobs];
     const proc = new RunnerProcess(["backfill", "slow", ...window], env, undefined, { detached: true });
     await waitFor(
@@ -269,6 +269,20 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => "succeeded"));
     expect(rows.length).toBe(summary.succeeded);
     expect(end.stderr).not.toMatch(/error|stack/i);
+    // Started again, it runs what was left, and only that.
+    const again = await runCli(["backfill", "slow", ...window], env);
+    expect(again.code).toBe(0);
+    expect(lines(again.stdout).at(-1)).toMatchObject({
+      already_succeeded: summary.succeeded,
+      succeeded: summary.left,
+      left: 0,
+    });
+    const slots = hours("2026-01-09T00:00:00.000Z", 8);
+    expect(
+      ledgerOf("slow")
+        .filter((slot) => slot.startsWith("2026-01-09"))
+        .sort(),
+    ).toEqual(slots);
   });
 
   it("a paused job: nothing runs, the backfill stops with exit 1 and says why", async () => {
