@@ -12,7 +12,7 @@ export type RunStatus =
   | "abandoned";
 
 /** Why a run started. */
-export type RunTrigger = "schedule" | "catch-up" | "manual" | "once" | "http" | "retry";
+export type RunTrigger = "schedule" | "catch-up" | "manual" | "once" | "http" | "retry" | "backfill";
 
 /** What to do with slots missed while no replica could run them. */
 export type CatchUpPolicy = "none" | "latest" | "all";

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { backfillCommand } from "./backfill.js";
 import { checkCommand, migrateCommand, pauseCommand, triggerCommand } from "./control.js";
 import { collect } from "./context.js";
 import { explainCommand } from "./explain.js";
@@ -86,6 +87,16 @@ function program(setCode: (code: number) => void): Command {
     .option("--json", "JSON for scripts")
     .addOption(jobsOption())
     .action((job, flags) => done(triggerCommand(job, flags)));
+  cli
+    .command("backfill <job>")
+    .description("run the past slots of a job that have no successful run, as those slots (exactly once)")
+    .requiredOption("--from <iso>", "the window's first instant, e.g. 2026-03-29T00:00Z")
+    .requiredOption("--to <iso>", "the window's last instant (not in the future)")
+    .option("--dry-run", "list the slots it would run; run nothing")
+    .option("--concurrency <n>", "slots running at once, across processes, 1..100", "1")
+    .option("--rate <n/s>", "slot starts per second at most, e.g. 5/s")
+    .addOption(jobsOption())
+    .action((job, flags) => done(backfillCommand(job, flags)));
   cli
     .command("pause <job>")
     .description("pause a job on every replica (persisted), with why and until when")

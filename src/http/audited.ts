@@ -13,6 +13,10 @@ function details(action: AuditAction, body: unknown, location: string | undefine
     return { schedule: job.schedule ?? null, timezone: job.timezone ?? null, source: job.source ?? null };
   }
   if (action === "delete") return { persisted: reply.persisted ?? false };
+  if (action === "backfill") {
+    const { backfill_id, from, to, concurrency, rate } = reply;
+    return { backfill_id, from, to, concurrency, rate };
+  }
   return {};
 }
 
@@ -28,7 +32,8 @@ export function audited(
 ): Route["handle"] {
   return async (req, params, query) => {
     const reply = await handle(req, params, query);
-    if (reply.status >= 400) return reply;
+    // A dry run changes nothing: no event.
+    if (reply.status >= 400 || (reply.body as { dry_run?: boolean } | undefined)?.dry_run) return reply;
     const registered = ((reply.body ?? {}) as { job?: { name?: string } }).job?.name;
     await new AuditStore(parts.store().sql).record({
       actor: actorOf(req, parts.config),

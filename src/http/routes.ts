@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { adminRuns, adminStatus } from "./admin.js";
 import { adminAudit } from "./audit.js";
 import { audited } from "./audited.js";
+import { backfillJob } from "./backfill.js";
 import { requireAdmin, requireTrigger } from "./auth.js";
 import { pageTokens, refuseCrossSite, requireJsonBody } from "./csrf.js";
 import { livez, readyz } from "./health.js";
@@ -90,6 +91,14 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       "POST",
       "/v1/admin/jobs/:name/resume",
       changes(asAdmin, (req, p) => resumeJob(parts, p.name!, req)),
+    ),
+    route(
+      "POST",
+      "/v1/admin/jobs/:name/backfill",
+      changes(
+        asAdmin,
+        audited(parts, "backfill", (req, p) => backfillJob(parts, p.name!, req)),
+      ),
     ),
     route(
       "POST",

@@ -1,11 +1,12 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Config } from "../config.js";
+import { type Config, leaseSeconds } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { egressPolicy, syncDefinitions } from "../jobs/definitions.js";
 import { wireNotifications } from "../observe/alerts.js";
 import { createMetrics } from "../observe/metrics.js";
 import { StateCache } from "../observe/state-cache.js";
+import { backfillRequests } from "../run/backfill-requests.js";
 import type { Daemon } from "../run/daemon.js";
 import { unsetCredentials } from "./auth.js";
 import { databaseProbe } from "./health.js";
@@ -60,6 +61,18 @@ export async function startSidecar(
   });
   daemon.onStart(sync);
   daemon.addLoopStep({ name: "job definitions", run: sync });
+  // Backfill requests (POST /v1/admin/jobs/:name/backfill), worked on in the background.
+  daemon.addLoopStep(
+    backfillRequests({
+      connected: () =>
+        daemon.store && daemon.executor ? { store: daemon.store, executor: daemon.executor } : undefined,
+      registry,
+      log,
+      leaseSeconds: leaseSeconds(config),
+      limits: config,
+      mayRun: () => config.jobsEnabled && daemon.state === "running",
+    }),
+  );
   const parts: SidecarParts = {
     config,
     registry,

@@ -5,6 +5,7 @@ import { ConfigError } from "../errors.js";
 import { describeImportError } from "./import-error.js";
 import { parseCodeJob } from "./schema.js";
 import type { Job } from "../types.js";
+import { nearest } from "../util/similar.js";
 
 /** The jobs this process knows, by name. */
 export class Registry {
@@ -54,7 +55,8 @@ export class Registry {
 }
 
 export function unknownJobMessage(name: string, known: string[]): string {
-  return `unknown job "${name}"; known jobs: ${known.length > 0 ? known.join(", ") : "(none)"}`;
+  const meant = nearest(name, known);
+  return `unknown job "${name}"${meant ? ` (did you mean "${meant}"?)` : ""}; known jobs: ${known.length > 0 ? known.join(", ") : "(none)"}`;
 }
 
 /**

@@ -186,17 +186,13 @@ export class Executor {
 
   /** Start a run that claims no slot (manual, once, http): the row is written before the handler starts. */
   async runNow(job: Job, trigger: RunTrigger, params: Record<string, string> = {}): Promise<StartedRun> {
-    const runId = await this.store.insertRun({
-      jobName: job.name,
-      trigger,
-      attempt: 1,
-      scheduledFor: null,
-      params,
-    });
-    return {
-      runId,
-      done: this.follow(this.begin({ job, runId, trigger, attempt: 1, scheduledFor: null, params })),
-    };
+    const run = { jobName: job.name, trigger, attempt: 1, scheduledFor: null, params };
+    return this.startClaimed({ ...run, job, runId: await this.store.insertRun(run) });
+  }
+
+  /** Start a run whose row is written already (a backfill's claim): timeout, outcome and retries as any run. */
+  startClaimed(start: RunStart): StartedRun {
+    return { runId: start.runId, done: this.follow(this.begin(start)) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { RunOutcome } from "../types.js";
+import { BackfillStore } from "./backfills.js";
 import { CatalogStore } from "./catalog.js";
 import { DefinitionStore } from "./definitions.js";
 import type { StoreScope } from "./fragments.js";
@@ -16,6 +17,12 @@ import { type NewTrigger, TriggerStore } from "./triggers.js";
  * those modules and keeps the names and signatures callers have always used.
  */
 
+export {
+  type BackfillRequest,
+  type ClaimedBackfill,
+  MAX_OPEN_BACKFILLS,
+  type SlotState,
+} from "./backfills.js";
 export type { CatalogEntry, PublishedJob } from "./catalog.js";
 export {
   DefinitionLimitError,
@@ -45,6 +52,8 @@ export class Store {
   readonly catalog: CatalogStore;
   /** job_retries (src/store/retries.ts): retries waiting for their backoff. */
   readonly retries: RetryStore;
+  /** job_backfills and backfill claims (src/store/backfills.ts). */
+  readonly backfills: BackfillStore;
   private readonly runs: RunStore;
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
@@ -60,6 +69,7 @@ export class Store {
     const scope: StoreScope = { sql, runnerId, leaseSeconds };
     this.catalog = new CatalogStore(scope);
     this.retries = new RetryStore(scope);
+    this.backfills = new BackfillStore(scope);
     this.runs = new RunStore(scope);
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);

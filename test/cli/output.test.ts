@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../helpers/db.js";
-import { BIN, childEnv, runCli } from "../helpers/process.js";
+import { runCli } from "../helpers/process.js";
+import { onTerminal } from "../helpers/terminal.js";
 
 const db = await testDatabase("out");
 // A password in the URL, to see that it never shows (the test server takes any, or has its own).
@@ -20,34 +20,6 @@ function freshSchema(): string {
 afterAll(async () => {
   for (const schema of fresh) await db.sql.unsafe(`drop schema if exists "${schema}" cascade`);
 });
-
-/** Terminal colour codes (ESC [ ... m). */
-const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
-
-/** `runner <args>` with its stdout and stderr on a terminal (util-linux `script` gives it a pty). */
-function onTerminal(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, BIN, ...args]
-    .map((word) => `'${word.replace(/'/g, "'\\''")}'`)
-    .join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qec", command, "/dev/null"], {
-      env: { ...childEnv(env), SHELL: "/bin/sh", TERM: "xterm" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, output: output.replace(COLOUR, "").replace(/\r/g, "") }));
-  });
-}
 
 describe("log output for people and for machines (real processes)", () => {
   it("on a terminal, the daemon writes readable lines and names its database, never the password", async () => {

@@ -36,11 +36,18 @@ export class RunnerProcess {
   stderr = "";
   readonly exited: Promise<Finished>;
 
-  constructor(args: string[], env: Record<string, string>, cwd?: string) {
+  /** `detached`: in a process group of its own, so a test can signal the group as a terminal's Ctrl-C does. */
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    cwd?: string,
+    options: { detached?: boolean } = {},
+  ) {
     this.child = spawn(process.execPath, [BIN, ...args], {
       env: childEnv(env),
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: options.detached ?? false,
     });
     this.child.stdout!.on("data", (chunk) => {
       this.stdout += chunk;

@@ -116,6 +116,10 @@ describe("Registry", () => {
     registry.add(job({ name: "beta" }));
     registry.add(job({ name: "alpha" }));
     expect(() => registry.require("gamma")).toThrow('unknown job "gamma"; known jobs: alpha, beta');
+    // A near miss names the job meant, as an unknown command does.
+    expect(() => registry.require("alpah")).toThrow(
+      'unknown job "alpah" (did you mean "alpha"?); known jobs: alpha, beta',
+    );
   });
 });
 
