@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
 import type { Registry } from "../jobs/registry.js";
 import type { ClaimLead } from "../schedule/claim-lead.js";
-import { planFires } from "../schedule/misfire.js";
+import { droppedSlots, ON_TIME_TOLERANCE_MS, planFires } from "../schedule/misfire.js";
 import { MissedSlots } from "../schedule/missed-slots.js";
 import type { DueJob } from "../schedule/scheduler.js";
 import type { ReleasedSlot, Store } from "../store/store.js";
@@ -31,19 +31,45 @@ export interface DispatchNeeds {
  * remembers the slots whose claim the database did not answer, to settle them later by policy.
  */
 export class Dispatcher {
-  readonly #missed = new MissedSlots();
+  readonly #missed: MissedSlots;
 
-  constructor(private readonly needs: DispatchNeeds) {}
+  constructor(private readonly needs: DispatchNeeds) {
+    this.#missed = new MissedSlots((job, instant, reason) => this.#fate(job, [instant], "dropped", reason));
+  }
 
   /** The scheduler's callback: jobs came due (with every slot they came due for). */
   onDue(due: DueJob[], now: number): void {
     if (!this.needs.mayFire()) return;
     const fires: SlotFire[] = [];
     for (const { job, slots } of due) {
-      for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds))
-        fires.push({ job, ...fire });
+      const planned = planFires(slots, now, job.catchUp, job.misfireGraceSeconds);
+      for (const fire of planned) fires.push({ job, ...fire });
+      // Slots handed over past the on-time tolerance: the scheduler's timer fired late.
+      const late = slots.filter((slot) => now - slot.getTime() > ON_TIME_TOLERANCE_MS);
+      if (late.length === 0) continue;
+      const cause = "event loop blocked";
+      this.#fate(
+        job,
+        late.filter((slot) => planned.some((f) => f.instant.getTime() === slot.getTime())),
+        "missed",
+        cause,
+      );
+      for (const { instant, reason } of droppedSlots(
+        late,
+        planned,
+        now,
+        job.catchUp,
+        job.misfireGraceSeconds,
+        cause,
+      ))
+        this.#fate(job, [instant], "dropped", reason);
     }
     void this.fire(fires);
+  }
+
+  /** Tell the slot ledger (run/ledger.ts) the fate of slots that leave no job_runs row. */
+  #fate(job: Job, instants: Date[], fate: "missed" | "dropped", reason: string): void {
+    if (instants.length > 0) this.needs.events.emit("fate", { job, instants, fate, reason });
   }
 
   /** At start: the slots each job missed while no replica of ours was running. */
@@ -83,10 +109,16 @@ export class Dispatcher {
       claimLead.observe(performance.now() - started, fires.length);
     } catch (error) {
       // Overload is counted and logged once a minute (run-log.ts), not once a second.
-      if (error instanceof OverloadedError)
-        this.needs.events.emit("missed", { reason: "overloaded", slots: error.slots });
+      const overloaded = error instanceof OverloadedError;
+      if (overloaded) this.needs.events.emit("missed", { reason: "overloaded", slots: error.slots });
       else log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
-      for (const fire of fires) this.#missed.remember(fire.job, fire.instant);
+      const cause = overloaded ? "overloaded" : "database unreachable";
+      for (const fire of fires) {
+        if (fire.job.catchUp === "none")
+          this.#fate(fire.job, [fire.instant], "dropped", `catchUp none; missed: ${cause}`);
+        else this.#fate(fire.job, [fire.instant], "missed", cause);
+        this.#missed.remember(fire.job, fire.instant);
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import type { StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
 import { type FinishedRun, OutcomeStore } from "./outcomes.js";
 import { ReleaseStore } from "./releases.js";
+import { SlotStore } from "./slots.js";
 import { type NewRun, RunStore, type SlotClaim } from "./runs.js";
 import { type NewTrigger, TriggerStore } from "./triggers.js";
 
@@ -36,11 +37,14 @@ export {
 } from "./runs.js";
 export type { FinishedRun } from "./outcomes.js";
 export type { ReleasedSlot } from "./releases.js";
+export type { LedgerFate, SlotRange } from "./slots.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
 export class Store {
   /** job_catalog (src/store/catalog.ts): the jobs each replica publishes. */
   readonly catalog: CatalogStore;
+  /** job_slots and job_runner_spans (src/store/slots.ts): the slot ledger and when replicas were up. */
+  readonly slots: SlotStore;
   private readonly runs: RunStore;
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
@@ -55,6 +59,7 @@ export class Store {
   ) {
     const scope: StoreScope = { sql, runnerId, leaseSeconds };
     this.catalog = new CatalogStore(scope);
+    this.slots = new SlotStore(scope);
     this.runs = new RunStore(scope);
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
