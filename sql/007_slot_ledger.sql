@@ -24,13 +24,14 @@ CREATE INDEX job_slots_job_last_idx ON job_slots (job_name, last_slot);
 -- prune_runs deletes ranges that ended before the retention.
 CREATE INDEX job_slots_last_idx ON job_slots (last_slot);
 
--- When each replica that runs jobs was alive: one row per process start, its end moved by every
--- loop heartbeat. A planned instant no span covers, with no run and no ledger row, was missed
--- because no runner was up ("runner down"): derived when read, never written slot by slot.
+-- When each replica that runs jobs was up: one row per process start. Every loop heartbeat moves
+-- live_until to its lease time ahead (as job_catalog's); a graceful stop sets it to the stop. A
+-- planned instant no span covers, with no run and no ledger row, was missed because no runner was
+-- up ("runner down"): derived when read, never written slot by slot.
 CREATE TABLE job_runner_spans (
   runner_id  text        NOT NULL,
   started_at timestamptz NOT NULL,
-  last_seen  timestamptz NOT NULL DEFAULT now(),
+  live_until timestamptz NOT NULL,
   PRIMARY KEY (runner_id, started_at)
 );
-CREATE INDEX job_runner_spans_seen_idx ON job_runner_spans (last_seen);
+CREATE INDEX job_runner_spans_live_idx ON job_runner_spans (live_until);

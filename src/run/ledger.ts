@@ -45,7 +45,7 @@ export function keepLedger(
   let writing: Promise<void> | undefined;
 
   const add = (job: Job, instant: Date, fate: Open["fate"], reason: string) => {
-    const key = `${job.name}\u0000${fate}\u0000${reason}`;
+    const key = keyOf(job.name, fate, reason);
     const entry = open.get(key);
     if (entry && instant <= entry.last) return;
     if (
@@ -61,6 +61,25 @@ export function keepLedger(
     if (open.size >= MAX_KEYS) for (const [k, e] of open) if (e.count === 0) open.delete(k);
     const previous = latestInstant(job.schedule, job.timezone, new Date(instant.getTime() - 1), job.dst);
     open.set(key, { job, fate, reason, last: instant, count: 1, first: instant, previous });
+  };
+
+  /** Put a range that could not be written back in front of its key's open range, if that continues it. */
+  const rejoin = (range: SlotRange): boolean => {
+    const entry = open.get(keyOf(range.jobName, range.fate, range.reason));
+    if (!entry) return false;
+    if (entry.count === 0 && entry.last.getTime() === range.last.getTime()) {
+      Object.assign(entry, { first: range.first, previous: range.previous, count: range.count });
+      return true;
+    }
+    if (entry.count > 0 && entry.previous?.getTime() === range.last.getTime()) {
+      Object.assign(entry, {
+        first: range.first,
+        previous: range.previous,
+        count: entry.count + range.count,
+      });
+      return true;
+    }
+    return false;
   };
 
   const flush = async (): Promise<void> => {
@@ -83,7 +102,8 @@ export function keepLedger(
         if (recorded[i]! > 0)
           events.emit("slots", { jobName: range.jobName, fate: range.fate, count: recorded[i]! });
     } catch (error) {
-      waiting = [...ranges, ...waiting];
+      // Ranges continuing one that failed join it again, so the retry extends one row, not two.
+      waiting = [...ranges.filter((range) => !rejoin(range)), ...waiting];
       if (waiting.length > MAX_WAITING) waiting.splice(0, waiting.length - MAX_WAITING);
       if (Date.now() - lastWarning > 60_000) {
         lastWarning = Date.now();
@@ -112,6 +132,8 @@ export function keepLedger(
     await flush();
   };
 }
+
+const keyOf = (jobName: string, fate: string, reason: string) => `${jobName}\u0000${fate}\u0000${reason}`;
 
 function rangeOf(entry: Open): SlotRange {
   return {

@@ -7,7 +7,7 @@ import { jitteredStart } from "./jitter.js";
  * same fate and reason folded into one range. Sources, by precedence: the slot's job_runs row
  * (ran, caught-up, backfilled, skipped, missed at capacity), the ledger (paused, missed, dropped),
  * then what nobody recorded: `missed` "runner down" when no replica that runs jobs was up at the
- * instant, "not recorded" when one was, `pending` for the last few seconds. No I/O: the caller
+ * instant, else `pending` for the last few seconds and "not recorded" after. No I/O: the caller
  * hands the rows over (runs page by page, so a long window never holds them all).
  */
 
@@ -55,7 +55,7 @@ export interface FateSources {
   runsAfter: (after: Date, limit: number) => Promise<FateRun[]>;
   ledger: FateLedgerRow[];
   /** When replicas that run jobs were up, by start. */
-  spans: { started_at: Date; last_seen: Date }[];
+  spans: { started_at: Date; live_until: Date }[];
 }
 
 export interface FateJob {
@@ -137,9 +137,10 @@ function classify(
     return [fate, ledger && fate === "caught-up" ? `${run.status}; missed: ${ledger.reason}` : run.status];
   }
   if (ledger) return [ledger.fate, ledger.reason];
-  if (now.getTime() - t.getTime() < PENDING_MS) return ["pending", "not decided yet"];
-  const up = spans.some((s) => s.started_at <= t && s.last_seen >= t);
-  return ["missed", up ? "not recorded" : "runner down"];
+  if (!spans.some((s) => s.started_at <= t && s.live_until >= t)) return ["missed", "runner down"];
+  return now.getTime() - t.getTime() < PENDING_MS
+    ? ["pending", "not decided yet"]
+    : ["missed", "not recorded"];
 }
 
 /**

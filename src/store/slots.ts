@@ -1,4 +1,4 @@
-import type { StoreScope } from "./fragments.js";
+import { leaseEnd, type StoreScope } from "./fragments.js";
 
 /**
  * job_slots (the slot ledger) and job_runner_spans, and the window of job_runs a slot report reads
@@ -40,7 +40,7 @@ export interface SlotRunRow {
 
 export interface RunnerSpan {
   started_at: Date;
-  last_seen: Date;
+  live_until: Date;
 }
 
 export class SlotStore {
@@ -69,9 +69,11 @@ export class SlotStore {
         select * from json_to_recordset(${sql.json(input as never)}::json)
           as i(i int, job_name text, first_slot timestamptz, last_slot timestamptz, slot_count int,
                fate text, reason text, previous timestamptz)
-        -- Covered already: among the few rows starting at or before it, one reaches it.
+        -- Covered already with this fate (another replica recorded it): among the few rows of
+        -- the fate starting at or before it, one reaches it. Another fate is recorded beside it
+        -- (a missed slot later dropped); the reader takes the strongest.
         where not exists (select 1 from (select s.last_slot from job_slots s
-          where s.job_name = i.job_name and s.first_slot <= i.first_slot
+          where s.job_name = i.job_name and s.fate = i.fate and s.first_slot <= i.first_slot
           order by s.first_slot desc limit 3) c where c.last_slot >= i.first_slot)
       ), extended as (
         update job_slots s set last_slot = i.last_slot, slot_count = s.slot_count + i.slot_count,
@@ -115,16 +117,23 @@ export class SlotStore {
   /** When replicas that run jobs were up, for spans that overlap (from, to]. */
   async spans(from: Date, to: Date): Promise<RunnerSpan[]> {
     return this.scope.sql<RunnerSpan[]>`
-      select started_at, last_seen from job_runner_spans
-      where last_seen > ${from} and started_at <= ${to} order by started_at`;
+      select started_at, live_until from job_runner_spans
+      where live_until > ${from} and started_at <= ${to} order by started_at`;
   }
 
-  /** This process is up (a loop heartbeat): its span, keyed by when it started, ends now. */
+  /** This process is up (a loop heartbeat): its span, keyed by when it started, lasts a lease more. */
   async cover(processStartedAt: Date): Promise<void> {
-    const { sql, runnerId } = this.scope;
+    const { sql, runnerId, leaseSeconds } = this.scope;
     await sql`
-      insert into job_runner_spans (runner_id, started_at) values (${runnerId}, ${processStartedAt})
-      on conflict (runner_id, started_at) do update set last_seen = now()`;
+      insert into job_runner_spans (runner_id, started_at, live_until)
+      values (${runnerId}, ${processStartedAt}, ${leaseEnd(sql, leaseSeconds)})
+      on conflict (runner_id, started_at) do update set live_until = excluded.live_until`;
+  }
+
+  /** This replica stops: its spans end now. */
+  async endSpans(): Promise<void> {
+    const { sql, runnerId } = this.scope;
+    await sql`update job_runner_spans set live_until = now() where runner_id = ${runnerId} and live_until > now()`;
   }
 
   /** When the job was first seen by a replica (slots before it were never planned), or null. */

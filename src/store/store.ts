@@ -148,8 +148,9 @@ export class Store {
   heartbeatAges() {
     return this.jobs.heartbeatAges();
   }
-  markRunnerStopped() {
-    return this.jobs.markRunnerStopped();
+  /** job_runners.stopped_at, and the end of this replica's span (job_runner_spans). */
+  async markRunnerStopped() {
+    await Promise.all([this.jobs.markRunnerStopped(), this.slots.endSpans()]);
   }
   registerJobs(names: string[]) {
     return this.jobs.registerJobs(names);

@@ -87,7 +87,7 @@ describe("prune_runs", () => {
     await db.sql`insert into job_slots (job_name, first_slot, last_slot, slot_count, fate, reason, recorded_by) values
       ('old', now() - interval '41 days', now() - interval '40 days', 86400, 'paused', 'paused by x', 'r'),
       ('old', now() - interval '31 days', now() - interval '1 day', 3, 'missed', 'overloaded', 'r')`;
-    await db.sql`insert into job_runner_spans (runner_id, started_at, last_seen) values
+    await db.sql`insert into job_runner_spans (runner_id, started_at, live_until) values
       ('r', now() - interval '50 days', now() - interval '40 days'), ('r', now() - interval '2 days', now())`;
     const result = await pruneRuns(db.sql, 30, new AbortController().signal, 10);
     expect(result.slots).toBe(1);

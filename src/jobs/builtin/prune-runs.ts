@@ -5,7 +5,7 @@ import type { Sql } from "postgres";
  * or one huge transaction. Running rows are never deleted. Trigger requests (job_triggers) older
  * than `days` go the same way, taken or not: a request no replica took in that long never will be,
  * and an Idempotency-Key is only honoured for 24 h. Audit events (job_audit), slot ledger ranges
- * (job_slots) that ended and replica spans (job_runner_spans) last seen before `days` go too, so
+ * (job_slots) that ended and replica spans (job_runner_spans) that ended before `days` go too, so
  * `runner explain` reads as far back as the runs; a run's output (job_run_output) is deleted with
  * its row.
  */
@@ -52,7 +52,7 @@ export async function pruneRuns(
   await inBatches(
     () => sql`
       delete from job_runner_spans where (runner_id, started_at) in (
-        select runner_id, started_at from job_runner_spans where last_seen < ${cutoff()} limit ${batchSize})`,
+        select runner_id, started_at from job_runner_spans where live_until < ${cutoff()} limit ${batchSize})`,
   );
   return {
     deleted: runs.rows,
