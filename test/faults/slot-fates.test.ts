@@ -22,11 +22,14 @@ afterAll(async () => {
 });
 const testStart = new Date();
 
-function daemon(): { runner: Daemon; lines: string[] } {
+let release: () => void = () => {};
+
+function daemon(env: Record<string, string> = {}): { runner: Daemon; lines: string[] } {
   const { runner, lines } = testRunner(pool, {
     JOB_RUNNER_ID: "fates-1",
     JOB_LOOP_INTERVAL_SECONDS: "1",
     LOG_LEVEL: "warn",
+    ...env,
   });
   const job = { schedule: "* * * * * *", run: () => {} };
   runner.registerJob({ ...job, name: "all", catchUp: "all", misfireGraceSeconds: 3600 });
@@ -40,6 +43,14 @@ function daemon(): { runner: Daemon; lines: string[] } {
       const until = Date.now() + 3500;
       while (Date.now() < until);
     },
+  });
+  runner.registerJob({
+    name: "hold",
+    schedule: "@yearly",
+    run: () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
   });
   return { runner, lines };
 }
@@ -153,5 +164,28 @@ describe("every slot has a fate", { timeout: 120_000 }, () => {
       2,
       'runner: --from: expected an ISO time with a zone (2026-12-01T02:00Z) or a duration before now (2h) (got "last tuesday")',
     ]);
+  });
+
+  it("overloaded: while a finished run waits for the database, due slots are not even claimed", async () => {
+    // One run at most: once `hold` finishes during the outage, its unwritten outcome fills the room.
+    ({ runner, lines } = daemon({ MAX_CONCURRENT_RUNS: "1" }));
+    let overloaded = 0;
+    runner.events.on("missed", ({ reason, slots }) => {
+      if (reason === "overloaded") overloaded += slots;
+    });
+    await runner.start();
+    const before = new Date();
+    const held = await runner.triggerJob("hold");
+    await proxy.cut();
+    release();
+    await waitFor(() => overloaded >= 3, 10_000, "due slots refused as overloaded");
+    await proxy.restore();
+    expect((await held.done).status).toBe("succeeded");
+    await waitFor(async () => (await ledger("overloaded")).length > 0, 10_000, "the ledger");
+    await runner.stop();
+    const none = await report("none", before);
+    expect(
+      none.ranges.some((r) => r.fate === "dropped" && r.reason === "catchUp none; missed: overloaded"),
+    ).toBe(true);
   });
 });
