@@ -5,8 +5,12 @@ import type { SlotRange, Store } from "../store/store.js";
 import type { Job } from "../types.js";
 import type { RunEventBus } from "./events.js";
 
-/** How often folded ranges go to the database: one statement a second at most, whatever the jobs. */
-const FLUSH_MS = 1000;
+/**
+ * How often folded ranges go to the database: one statement every 5 s at most, whatever the jobs.
+ * A paused per-second job's row is then updated once per 5 slots, not per slot; a replica killed
+ * loses at most this long of ledger fates (read as "not recorded").
+ */
+const FLUSH_MS = 5000;
 /** Closed ranges kept while the database is away; past this the oldest are dropped (and logged). */
 const MAX_WAITING = 10_000;
 /** Idle keys (job, fate, reason) kept to extend their row in place; past this they are forgotten. */
@@ -26,9 +30,9 @@ interface Open {
 
 /**
  * Writes the slot ledger (job_slots) from `fate` events: consecutive slots of a job with the same
- * fate and reason fold in memory into one range, and the ranges go out together once a second in
+ * fate and reason fold in memory into one range, and the ranges go out together every 5 s in
  * one statement that extends each job's row in place (src/store/slots.ts). 10,000 paused
- * per-second jobs cost one statement a second updating 10,000 rows, not 10,000 inserts. Each slot
+ * per-second jobs cost one statement every 5 s updating 10,000 rows, not 10,000 inserts a second. Each slot
  * recorded is counted (`slots` event: job_slots_total). Returns the stop hook, which writes what
  * is left.
  */
