@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
 import type { Registry } from "../jobs/registry.js";
 import type { ClaimLead } from "../schedule/claim-lead.js";
-import { droppedSlots, ON_TIME_TOLERANCE_MS, planFires } from "../schedule/misfire.js";
+import { droppedSlots, ON_TIME_TOLERANCE_MS, type PlannedFire, planFires } from "../schedule/misfire.js";
 import { MissedSlots } from "../schedule/missed-slots.js";
 import type { DueJob } from "../schedule/scheduler.js";
 import type { ReleasedSlot, Store } from "../store/store.js";
@@ -44,27 +44,29 @@ export class Dispatcher {
     for (const { job, slots } of due) {
       const planned = planFires(slots, now, job.catchUp, job.misfireGraceSeconds);
       for (const fire of planned) fires.push({ job, ...fire });
-      // Slots handed over past the on-time tolerance: the scheduler's timer fired late.
-      const late = slots.filter((slot) => now - slot.getTime() > ON_TIME_TOLERANCE_MS);
-      if (late.length === 0) continue;
-      const cause = "event loop blocked";
-      this.#fate(
-        job,
-        late.filter((slot) => planned.some((f) => f.instant.getTime() === slot.getTime())),
-        "missed",
-        cause,
-      );
-      for (const { instant, reason } of droppedSlots(
-        late,
-        planned,
-        now,
-        job.catchUp,
-        job.misfireGraceSeconds,
-        cause,
-      ))
-        this.#fate(job, [instant], "dropped", reason);
+      this.#late(job, slots, planned, now);
     }
     void this.fire(fires);
+  }
+
+  /**
+   * Slots handed over past the on-time tolerance (the scheduler's timer fired late: the event loop
+   * was blocked): those the policy runs are recorded missed (their run says caught-up), the others
+   * dropped.
+   */
+  #late(job: Job, slots: Date[], planned: PlannedFire[], now: number): void {
+    const late = slots.filter((slot) => now - slot.getTime() > ON_TIME_TOLERANCE_MS);
+    if (late.length === 0) return;
+    const cause = "event loop blocked";
+    const run = new Set(planned.map((fire) => fire.instant.getTime()));
+    this.#fate(
+      job,
+      late.filter((slot) => run.has(slot.getTime())),
+      "missed",
+      cause,
+    );
+    for (const drop of droppedSlots(late, planned, now, job.catchUp, job.misfireGraceSeconds, cause))
+      this.#fate(job, [drop.instant], "dropped", drop.reason);
   }
 
   /** Tell the slot ledger (run/ledger.ts) the fate of slots that leave no job_runs row. */
@@ -92,7 +94,9 @@ export class Dispatcher {
     // `running` would make its job's catch-up claim a `skipped` overlap.
     await executor.flushOutcomes();
     const released = await store.takeReleased(registry.names());
-    const fires = releasedFires(released, registry, Date.now());
+    const fires = releasedFires(released, registry, Date.now(), (job, instant, reason) =>
+      this.#fate(job, [instant], "dropped", `${reason}; released by a stopping replica`),
+    );
     if (this.#missed.size > 0) fires.push(...this.#missed.drain(Date.now(), (name) => registry.has(name)));
     // A slot both released and remembered (this process released it, then started again) once.
     const once = new Map(fires.map((fire) => [`${fire.job.name}@${fire.instant.getTime()}`, fire]));
@@ -127,7 +131,12 @@ export class Dispatcher {
  * Released slots, planned by their job's policy like any slot processed at this moment: one still
  * within the on-time tolerance runs as `schedule`, a later one by `catchUp`.
  */
-function releasedFires(released: ReleasedSlot[], registry: Registry, now: number): SlotFire[] {
+function releasedFires(
+  released: ReleasedSlot[],
+  registry: Registry,
+  now: number,
+  dropped: (job: Job, instant: Date, reason: string) => void,
+): SlotFire[] {
   const byJob = new Map<string, Date[]>();
   for (const slot of released)
     byJob.set(slot.job_name, [...(byJob.get(slot.job_name) ?? []), slot.scheduled_for]);
@@ -136,8 +145,10 @@ function releasedFires(released: ReleasedSlot[], registry: Registry, now: number
     const job = registry.get(name);
     if (!job) continue;
     slots.sort((a, b) => a.getTime() - b.getTime());
-    for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds))
-      fires.push({ job, ...fire });
+    const planned = planFires(slots, now, job.catchUp, job.misfireGraceSeconds);
+    for (const fire of planned) fires.push({ job, ...fire });
+    for (const drop of droppedSlots(slots, planned, now, job.catchUp, job.misfireGraceSeconds))
+      dropped(job, drop.instant, drop.reason);
   }
   return fires;
 }

@@ -94,12 +94,14 @@ export async function slotFates(
       throw new WindowTooLargeError(
         `the window holds more than ${MAX_WINDOW_SLOTS} planned instants; ask for a shorter one`,
       );
-    while (pageEnd && pageAt >= page.length) {
+    // Past the runs before t; the next page once this one is used up (a full page may have more).
+    for (;;) {
+      while (pageAt < page.length && page[pageAt]!.scheduled_for < t) pageAt++;
+      if (pageAt < page.length || !pageEnd) break;
       page = await sources.runsAfter(pageEnd, PAGE);
       pageAt = 0;
       pageEnd = page.length === PAGE ? page[page.length - 1]!.scheduled_for : null;
     }
-    while (pageAt < page.length && page[pageAt]!.scheduled_for < t) pageAt++;
     const run = page[pageAt]?.scheduled_for.getTime() === t.getTime() ? page[pageAt] : undefined;
     const [fate, reason] = classify(t, run, ledger.at(t), sources.spans, now);
     const last = ranges[ranges.length - 1];
@@ -133,14 +135,21 @@ function classify(
     }
     const fate: SlotFate =
       run.trigger === "catch-up" ? "caught-up" : run.trigger === "backfill" ? "backfilled" : "ran";
-    // A slot caught up after a miss says why it was late.
-    return [fate, ledger && fate === "caught-up" ? `${run.status}; missed: ${ledger.reason}` : run.status];
+    if (fate !== "caught-up") return [fate, run.status];
+    // A slot caught up after a miss says why it was late: the ledger's cause, or no runner up.
+    const cause = ledger?.reason ?? (up(spans, t) ? undefined : "runner down");
+    return [fate, cause ? `${run.status}; missed: ${cause}` : run.status];
   }
   if (ledger) return [ledger.fate, ledger.reason];
-  if (!spans.some((s) => s.started_at <= t && s.live_until >= t)) return ["missed", "runner down"];
+  if (!up(spans, t)) return ["missed", "runner down"];
   return now.getTime() - t.getTime() < PENDING_MS
     ? ["pending", "not decided yet"]
     : ["missed", "not recorded"];
+}
+
+/** Whether a replica that runs jobs was up at `t`. */
+function up(spans: FateSources["spans"], t: Date): boolean {
+  return spans.some((s) => s.started_at <= t && s.live_until >= t);
 }
 
 /**
