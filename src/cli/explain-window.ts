@@ -25,12 +25,13 @@ export async function explainWindow(name: string, flags: WindowFlags): Promise<n
   try {
     const { store } = await daemon.connect();
     const published = await requireKnownJob(daemon, store, name);
-    const job: FateJob = daemon.registry.get(name) ?? {
+    const job: FateJob & { enabled: boolean } = daemon.registry.get(name) ?? {
       name,
       schedule: published!.schedule,
       timezone: published!.timezone,
       dst: dstPolicy(published!.schedule),
       jitterMs: 0,
+      enabled: published!.enabled,
     };
     let report: SlotReport;
     try {

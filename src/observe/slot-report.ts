@@ -38,7 +38,7 @@ export interface SlotReport {
  */
 export async function slotReport(
   store: Pick<Store, "slots">,
-  job: FateJob,
+  job: FateJob & { enabled?: boolean },
   window: { from: Date; to: Date },
   now = new Date(),
 ): Promise<SlotReport> {
@@ -67,7 +67,8 @@ export async function slotReport(
     to: to.toISOString(),
     slots: ranges.reduce((sum, r) => sum + r.count, 0),
     ranges: ranges.map((r) => rangeJson(job.timezone, r)),
-    verdict: slotVerdict(ranges, job.timezone),
+    // A disabled job's slots are never claimed: say so, or its unrecorded slots read as a mystery.
+    verdict: `${job.enabled === false ? "the job is disabled (enabled: false); " : ""}${slotVerdict(ranges, job.timezone)}`,
   };
 }
 

@@ -30,9 +30,9 @@ interface Open {
 
 /**
  * Writes the slot ledger (job_slots) from `fate` events: consecutive slots of a job with the same
- * fate and reason fold in memory into one range, and the ranges go out together every 5 s in
- * one statement that extends each job's row in place (src/store/slots.ts). 10,000 paused
- * per-second jobs cost one statement every 5 s updating 10,000 rows, not 10,000 inserts a second. Each slot
+ * fate and reason fold in memory into one range, and the ranges go out together every 5 s in one
+ * statement that extends each job's row in place (src/store/slots.ts). 10,000 paused per-second
+ * jobs cost one statement every 5 s updating 10,000 rows, not 10,000 inserts a second. Each slot
  * recorded is counted (`slots` event: job_slots_total). Returns the stop hook, which writes what
  * is left.
  */
