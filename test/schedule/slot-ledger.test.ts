@@ -39,6 +39,7 @@ beforeAll(async () => {
   });
   runner = made.runner;
   runner.registerJob({ name: "tick", schedule: "* * * * * *", catchUp: "none", run: () => {} });
+  runner.registerJob({ name: "off", schedule: "* * * * * *", enabled: false, run: () => {} });
   // Holds 2.5 s each: the next two slots find it running (overlap: skip).
   runner.registerJob({
     name: "slow",
@@ -180,6 +181,8 @@ describe("the slot ledger", { timeout: 60_000 }, () => {
       "from/to: the window holds more than 1000000 planned instants; ask for a shorter one",
     ]);
     expect((await answer("/v1/admin/jobs/tick/slots", {}))[0]).toBe(401);
+    // A disabled job's slots are never claimed; the verdict says why.
+    expect((await slots("off")).verdict).toMatch(/^the job is disabled \(enabled: false\); /);
     expect(await answer("/v1/admin/jobs/nope/slots")).toEqual([404, 'unknown job "nope"']);
   });
 });
