@@ -53,7 +53,7 @@ export async function slotReport(
           to,
           {
             runsAfter: (after, limit) => store.slots.runs(job.name, after, to, limit),
-            ledger: await store.slots.ledger(job.name, from, to),
+            ledgerAfter: (after, limit) => store.slots.ledger(job.name, from, to, after, limit),
             spans: await store.slots.spans(from, to),
           },
           now,

@@ -32,6 +32,7 @@ export interface FateRun {
 }
 
 export interface FateLedgerRow {
+  id: string;
   first_slot: Date;
   last_slot: Date;
   fate: "paused" | "missed" | "dropped";
@@ -53,7 +54,8 @@ export interface SlotRangeFate {
 export interface FateSources {
   /** Slot runs after `after` (ascending, at most `limit`). */
   runsAfter: (after: Date, limit: number) => Promise<FateRun[]>;
-  ledger: FateLedgerRow[];
+  /** Ledger rows overlapping the window after `after` (by first slot and id), at most `limit`. */
+  ledgerAfter: (after: FateLedgerRow | null, limit: number) => Promise<FateLedgerRow[]>;
   /** When replicas that run jobs were up, by start. */
   spans: { started_at: Date; live_until: Date }[];
 }
@@ -84,7 +86,7 @@ export async function slotFates(
   now: Date,
 ): Promise<SlotRangeFate[]> {
   const ranges: SlotRangeFate[] = [];
-  const ledger = new LedgerCursor(sources.ledger);
+  const ledger = new LedgerCursor(sources.ledgerAfter);
   let page: FateRun[] = [];
   let pageAt = 0;
   let pageEnd: Date | null = from;
@@ -103,7 +105,7 @@ export async function slotFates(
       pageEnd = page.length === PAGE ? page[page.length - 1]!.scheduled_for : null;
     }
     const run = page[pageAt]?.scheduled_for.getTime() === t.getTime() ? page[pageAt] : undefined;
-    const [fate, reason] = classify(t, run, ledger.at(t), sources.spans, now);
+    const [fate, reason] = classify(t, run, await ledger.at(t), sources.spans, now);
     const last = ranges[ranges.length - 1];
     if (last && last.fate === fate && last.reason === reason) {
       last.last = t;
@@ -154,19 +156,32 @@ function up(spans: FateSources["spans"], t: Date): boolean {
 
 /**
  * The ledger row covering each instant, asked in ascending order, with the strongest fate (several
- * replicas may have recorded the same slots). Rows that ended before an instant are passed for good.
+ * replicas may have recorded the same slots). Rows are read in pages by first slot as the instants
+ * reach them; those covering the instant are kept apart (a few at most), and dropped once ended.
  */
 class LedgerCursor {
-  #from = 0;
-  constructor(private readonly rows: FateLedgerRow[]) {}
+  #page: FateLedgerRow[] = [];
+  #next = 0;
+  #active: FateLedgerRow[] = [];
+  #last: FateLedgerRow | null = null;
+  #more = true;
+  constructor(private readonly load: FateSources["ledgerAfter"]) {}
 
-  at(t: Date): FateLedgerRow | undefined {
-    while (this.#from < this.rows.length && this.rows[this.#from]!.last_slot < t) this.#from++;
-    let found: FateLedgerRow | undefined;
-    for (let i = this.#from; i < this.rows.length && this.rows[i]!.first_slot <= t; i++) {
-      const row = this.rows[i]!;
-      if (row.last_slot >= t && (!found || LEDGER_RANK[row.fate] > LEDGER_RANK[found.fate])) found = row;
+  async at(t: Date): Promise<FateLedgerRow | undefined> {
+    for (;;) {
+      while (this.#next < this.#page.length && this.#page[this.#next]!.first_slot <= t)
+        this.#active.push(this.#page[this.#next++]!);
+      if (this.#next < this.#page.length || !this.#more) break;
+      this.#page = await this.load(this.#last, PAGE);
+      this.#next = 0;
+      this.#last = this.#page.at(-1) ?? this.#last;
+      this.#more = this.#page.length === PAGE;
     }
+    if (this.#active.length === 0) return undefined;
+    this.#active = this.#active.filter((row) => row.last_slot >= t);
+    let found: FateLedgerRow | undefined;
+    for (const row of this.#active)
+      if (!found || LEDGER_RANK[row.fate] > LEDGER_RANK[found.fate]) found = row;
     return found;
   }
 }

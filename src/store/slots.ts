@@ -21,6 +21,7 @@ export interface SlotRange {
 }
 
 export interface LedgerRow {
+  id: string;
   first_slot: Date;
   last_slot: Date;
   slot_count: number;
@@ -95,12 +96,23 @@ export class SlotStore {
     return recorded;
   }
 
-  /** Ledger rows of a job that overlap (from, to], oldest first. */
-  async ledger(jobName: string, from: Date, to: Date): Promise<LedgerRow[]> {
-    return this.scope.sql<LedgerRow[]>`
-      select first_slot, last_slot, slot_count, fate, reason from job_slots
+  /**
+   * Ledger rows of a job that overlap (from, to], by first slot, at most `limit`, after the row
+   * `after` (its first slot and id: rows of several replicas may start at the same slot).
+   */
+  async ledger(
+    jobName: string,
+    from: Date,
+    to: Date,
+    after: { first_slot: Date; id: string } | null,
+    limit: number,
+  ): Promise<LedgerRow[]> {
+    const { sql } = this.scope;
+    return sql<LedgerRow[]>`
+      select id::text, first_slot, last_slot, slot_count, fate, reason from job_slots
       where job_name = ${jobName} and first_slot <= ${to} and last_slot > ${from}
-      order by first_slot`;
+        ${after ? sql`and (first_slot, id) > (${after.first_slot}, ${after.id}::bigint)` : sql``}
+      order by first_slot, id limit ${limit}`;
   }
 
   /** The first `limit` slots of a job in (after, to] that have a job_runs row (through the slot key index). */

@@ -29,6 +29,7 @@ const run = (minute: number, trigger: string, status: string, error: string | nu
   run_id: String(100 + minute),
 });
 const row = (from: number, to: number, fate: FateLedgerRow["fate"], reason: string): FateLedgerRow => ({
+  id: `${from}-${fate}`,
   first_slot: at(from),
   last_slot: at(to),
   fate,
@@ -36,7 +37,7 @@ const row = (from: number, to: number, fate: FateLedgerRow["fate"], reason: stri
 });
 const sources = (runs: FateRun[], ledger: FateLedgerRow[] = [], upTo = 60): FateSources => ({
   runsAfter: async (after, limit) => runs.filter((r) => r.scheduled_for > after).slice(0, limit),
-  ledger,
+  ledgerAfter: async (after, limit) => ledger.slice(after ? ledger.indexOf(after) + 1 : 0).slice(0, limit),
   spans: [{ started_at: at(-60), live_until: at(upTo) }],
 });
 /** A report's range of these minutes as JSON, in the job's zone; `ran (succeeded)` unless told. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/run/daemon.js";
 import { PauseStore } from "../../src/store/pauses.js";
+import { Store } from "../../src/store/store.js";
 import { testDatabase } from "../helpers/db.js";
 import { basic, sidecarRunner } from "../helpers/http.js";
 import { testRunner, waitFor } from "../helpers/runner.js";
@@ -184,5 +185,31 @@ describe("the slot ledger", { timeout: 60_000 }, () => {
     // A disabled job's slots are never claimed; the verdict says why.
     expect((await slots("off")).verdict).toMatch(/^the job is disabled \(enabled: false\); /);
     expect(await answer("/v1/admin/jobs/nope/slots")).toEqual([404, 'unknown job "nope"']);
+  });
+
+  it("reads the ledger of a window page by page, rows of the same first slot included", async () => {
+    const store = new Store(db.sql, "reader", 30);
+    const base = Date.UTC(2026, 0, 1);
+    await db.sql`insert into job_slots (job_name, first_slot, last_slot, slot_count, fate, reason, recorded_by)
+      select 'paged', to_timestamp(${base / 1000} + (i / 2) * 10), to_timestamp(${base / 1000} + (i / 2) * 10 + 5),
+        6, case when i % 2 = 0 then 'missed' else 'dropped' end, 'x', 'r'
+      from generate_series(0, 6) as i`;
+    const [from, to] = [new Date(base - 1000), new Date(base + 3_600_000)];
+    const seen: string[] = [];
+    let after: Awaited<ReturnType<typeof store.slots.ledger>>[number] | null = null;
+    for (let page = await store.slots.ledger("paged", from, to, null, 2); page.length > 0; ) {
+      seen.push(...page.map((r) => `${(r.first_slot.getTime() - base) / 1000}:${r.fate}`));
+      after = page.at(-1)!;
+      page = await store.slots.ledger("paged", from, to, after, 2);
+    }
+    expect(seen).toEqual([
+      "0:missed",
+      "0:dropped",
+      "10:missed",
+      "10:dropped",
+      "20:missed",
+      "20:dropped",
+      "30:missed",
+    ]);
   });
 });
