@@ -75,9 +75,10 @@ export class RunStore {
   /**
    * Claim many slots in one statement. A slot already in job_runs (claimed by any replica) yields
    * no row; a slot of a paused job is returned `paused` with who paused it, and not inserted. A
-   * slot is recorded `skipped` instead of running when its job is still running elsewhere (overlap skip), or when its job's `concurrency` or its group's limit
-   * is reached, counting runs going on now and the slots ahead of it in this same claim. Only the
-   * returned rows are this replica's to act on.
+   * slot is recorded `skipped` instead of running when its job is still running elsewhere
+   * (overlap skip), or when its job's `concurrency` or its group's limit is reached, counting
+   * runs going on now and the slots ahead of it in this same claim. Only the returned `running`
+   * and `skipped` rows are this replica's to act on.
    */
   async claimSlots(claims: SlotClaim[]): Promise<ClaimedSlot[]> {
     if (claims.length === 0) return [];
