@@ -196,6 +196,35 @@ async function sustained(url: string) {
   });
 }
 
+interface LedgerRates {
+  runsWritesPerSecond: number;
+  slotsWritesPerSecond: number;
+  runsBytesPerSecond: number;
+  slotsBytesPerSecond: number;
+  slotsBytes: number;
+  slotsRows: number;
+  slotsPerSecond: number;
+}
+
+/** The slot ledger beside job_runs, for per-second jobs running and then all paused. */
+async function ledgerCost(url: string) {
+  const jobs = size(1000, 50);
+  const seconds = size(30, 2);
+  const r = await worker<{ running: LedgerRates; paused: LedgerRates }>(
+    "worker-ledger",
+    { jobs, seconds, url, schema: schema("ledger") },
+    300_000,
+  );
+  const day = (bytesPerSecond: number) => `${((bytesPerSecond * 86_400) / 1024 ** 3).toFixed(2)} GiB/day`;
+  rows.push({
+    figure: `slot ledger cost, ${jobs} per-second jobs for ${seconds} s running, then ${seconds} s all paused (row writes/s; growth extrapolated to a day)`,
+    runner: `running: job_slots ${r.running.slotsWritesPerSecond.toFixed(1)} writes/s, ${day(r.running.slotsBytesPerSecond)}; paused: job_slots ${r.paused.slotsWritesPerSecond.toFixed(0)} writes/s for ${r.paused.slotsPerSecond.toFixed(0)} slots/s, ${r.paused.slotsRows} rows, ${(r.paused.slotsBytes / 1024).toFixed(0)} KiB after the window (in-place updates: bounded by jobs, not slots)`,
+    baseline: `job_runs alone while running: ${r.running.runsWritesPerSecond.toFixed(0)} writes/s (insert + outcome update), ${day(r.running.runsBytesPerSecond)}`,
+    target: "the ledger adds no write per run; a paused job costs one row",
+    met: r.running.slotsWritesPerSecond < 1 && r.paused.slotsRows <= jobs,
+  });
+}
+
 async function idle(url: string) {
   const seconds = size(60, 2);
   const settleMs = size(2000, 500);
@@ -367,6 +396,7 @@ async function main() {
     ["start and stop", () => startAndStop(url!)],
     ["scrape", () => scrape(url!)],
     ["scale-out", () => scale(url!)],
+    ["slot ledger", () => ledgerCost(url!)],
   ];
   try {
     for (const [name, step] of steps) {

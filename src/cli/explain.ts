@@ -3,15 +3,16 @@ import { dstPolicy, scheduleProblem } from "../schedule/cron.js";
 import { isFixedTime } from "../schedule/dst.js";
 import { type PlannedInstant, type TransitionDay, transitionDays, upcoming } from "../schedule/explain.js";
 import type { DstPolicy } from "../types.js";
-import { type CommonFlags, prepare, printJson } from "./context.js";
+import { prepare, printJson } from "./context.js";
+import { explainWindow, type WindowFlags } from "./explain-window.js";
+import { jitteredStart } from "../schedule/jitter.js";
 
-export interface ExplainFlags extends CommonFlags {
+export interface ExplainFlags extends WindowFlags {
   next?: string;
   schedule?: string;
   timezone?: string;
   repeated?: string;
   skipped?: string;
-  json?: boolean;
 }
 
 interface Subject {
@@ -21,6 +22,8 @@ interface Subject {
   dst: DstPolicy;
   /** Where the policy came from, for the header line. */
   policySource: string;
+  /** The job's jitter: each instant's start is shown beside it. */
+  jitterMs: number;
 }
 
 const MAX_NEXT = 1000;
@@ -31,6 +34,12 @@ const MAX_NEXT = 1000;
  * transition days. Reads no database; `--schedule` loads no jobs either.
  */
 export async function explainCommand(name: string | undefined, flags: ExplainFlags): Promise<number> {
+  const window = flags.from !== undefined || flags.to !== undefined;
+  if (window && (name === undefined || flags.next !== undefined))
+    throw new ConfigError("--from/--to: only with a job and without --next (the past slots of a job)");
+  // A job without --next: what happened to its slots (the last 24 h by default).
+  if (name !== undefined && flags.next === undefined && flags.schedule === undefined)
+    return explainWindow(name, flags);
   const count = parseNext(flags.next);
   const subject = name === undefined ? fromFlags(flags) : await fromJob(name, flags);
   const now = new Date();
@@ -42,7 +51,8 @@ export async function explainCommand(name: string | undefined, flags: ExplainFla
       schedule: subject.schedule,
       timezone: subject.timezone,
       dst: subject.dst,
-      next: instants.map(instantJson),
+      jitter_ms: subject.jitterMs,
+      next: instants.map((i) => ({ ...instantJson(i), start: startOf(subject, i) })),
       transitions: transitions.map((t) => ({
         at: t.at.toISOString(),
         kind: t.kind,
@@ -63,12 +73,20 @@ export async function explainCommand(name: string | undefined, flags: ExplainFla
     `${what} in ${subject.timezone}, dst repeated=${subject.dst.repeated} skipped=${subject.dst.skipped} (${subject.policySource})`,
   );
   console.log(`next ${instants.length} instant${instants.length === 1 ? "" : "s"}:`);
-  for (const i of instants) console.log(`  ${i.local}  ${i.at.toISOString()}${i.note ? `  ${i.note}` : ""}`);
+  for (const i of instants) {
+    const start = subject.jitterMs > 0 ? `  starts ${startOf(subject, i).slice(11, 23)}Z (jitter)` : "";
+    console.log(`  ${i.local}  ${i.at.toISOString()}${start}${i.note ? `  ${i.note}` : ""}`);
+  }
   if (instants.length < count) console.log("  (the expression has no more instants)");
   if (transitions.length === 0) console.log(`no DST transition in ${subject.timezone} within a year`);
   else console.log(`DST transitions ahead in ${subject.timezone}:`);
   for (const t of transitions) for (const line of transitionLines(t)) console.log(line);
   return 0;
+}
+
+/** When the instant's run starts, with the job's jitter (the instant itself without). */
+function startOf(subject: Subject, i: PlannedInstant): string {
+  return jitteredStart(subject.job ?? "", i.at, subject.jitterMs).toISOString();
 }
 
 function instantJson(i: PlannedInstant) {
@@ -132,6 +150,7 @@ function fromFlags(flags: ExplainFlags): Subject {
     timezone,
     dst: dstPolicy(schedule, { repeated, skipped }),
     policySource: repeated || skipped ? "from the flags, the rest the default" : `the default for ${kind}`,
+    jitterMs: 0,
   };
 }
 
@@ -147,6 +166,7 @@ async function fromJob(name: string, flags: ExplainFlags): Promise<Subject> {
     timezone: job.timezone,
     dst: job.dst,
     policySource: "the job's dst, fields it leaves out from the schedule's default",
+    jitterMs: job.jitterMs,
   };
 }
 

@@ -118,8 +118,12 @@ function program(setCode: (code: number) => void): Command {
     .action((flags) => done(checkCommand(flags)));
   cli
     .command("explain [job]")
-    .description("the next instants of a job, or of --schedule EXPR, in its zone, with what DST does to them")
-    .option("--next <n>", "how many instants, 1..1000", "10")
+    .description(
+      "what happened to a job's slots (--from/--to, default the last 24 h), or the next instants of a job or of --schedule EXPR (--next)",
+    )
+    .option("--from <time>", "window start: an ISO time with a zone, or a duration before now (2h)")
+    .option("--to <time>", "window end (default now): an ISO time with a zone, or a duration before now")
+    .option("--next <n>", "the next N instants instead, 1..1000 (default 10), with DST notes")
     .option("--schedule <expr>", "a cron expression that is not a job (no database, no jobs needed)")
     .option("--timezone <tz>", "with --schedule: its IANA time zone (default UTC)")
     .option("--repeated <policy>", "with --schedule: first, last or both (default: the expression's)")

@@ -12,6 +12,7 @@ import type { Route } from "./server.js";
 import { statusPage, triggerFromPage } from "./status-page.js";
 import { pauseJob, resumeJob } from "./pause.js";
 import { adminRun, adminRunLogs } from "./runs.js";
+import { adminSlots } from "./slots.js";
 import { triggerJob } from "./trigger.js";
 
 const NAME = "(?<name>[^/]+)";
@@ -66,6 +67,11 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       "GET",
       "/v1/admin/jobs/:name/runs",
       admin((_req, p, q) => adminRuns(parts, p.name!, q)),
+    ),
+    route(
+      "GET",
+      "/v1/admin/jobs/:name/slots",
+      admin((_req, p, q) => adminSlots(parts, p.name!, q)),
     ),
     route(
       "GET",

@@ -41,6 +41,8 @@ export interface GaugeFamily {
 export class JobSeries {
   private readonly runs = new Map<string, Map<string, number>>();
   private readonly histograms = new Map<string, Map<string, Histogram>>();
+  /** job_slots_total: per job, per fate; a series appears with the job's first slot of that fate. */
+  private readonly slots = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly histogramFamilies: Record<string, { help: string; buckets: readonly number[] }>,
@@ -52,6 +54,12 @@ export class JobSeries {
   incRun(job: string, status: string): void {
     const statuses = this.statuses(job);
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  }
+
+  incSlots(job: string, fate: string, count: number): void {
+    const fates = this.slots.get(job) ?? new Map<string, number>();
+    this.slots.set(job, fates);
+    fates.set(fate, (fates.get(fate) ?? 0) + count);
   }
 
   observe(family: string, job: string, value: number): void {
@@ -83,6 +91,14 @@ export class JobSeries {
     for (const job of jobs) {
       for (const [status, count] of this.statuses(job))
         out.push(`job_runs_total{job_name="${job}",status="${status}"} ${count}`);
+    }
+    out.push(
+      "# HELP job_slots_total Planned instants whose fate this replica recorded: ran, caught-up, backfilled, skipped, paused, missed, dropped",
+      "# TYPE job_slots_total counter",
+    );
+    for (const job of jobs) {
+      for (const [fate, count] of this.slots.get(job) ?? [])
+        out.push(`job_slots_total{job_name="${job}",fate="${fate}"} ${count}`);
     }
     for (const [family, { help }] of Object.entries(this.histogramFamilies)) {
       out.push(`# HELP ${family} ${help}`, `# TYPE ${family} histogram`);

@@ -108,7 +108,19 @@ export function createMetrics({
       series.observe("job_schedule_delay_seconds", run.job.name, delay);
     }
   });
-  events.on("skipped", (skip) => series.incRun(skip.job.name, "skipped"));
+  events.on("skipped", (skip) => {
+    series.incRun(skip.job.name, "skipped");
+    if (skip.scheduledFor) series.incSlots(skip.job.name, "skipped", 1);
+  });
+  // A slot's fate is counted once, by the replica that recorded it: its first attempt's end, a
+  // skip, or the slot ledger's write (paused, missed, dropped).
+  events.on("finished", (run) => {
+    if (!run.scheduledFor || run.attempt !== 1) return;
+    const trigger: string = run.trigger;
+    const fate = trigger === "catch-up" ? "caught-up" : trigger === "backfill" ? "backfilled" : "ran";
+    series.incSlots(run.job.name, fate, 1);
+  });
+  events.on("slots", ({ jobName, fate, count }) => series.incSlots(jobName, fate, count));
   events.on("abandoned", (run) => series.incRun(run.jobName, "abandoned"));
 
   const gauges = [

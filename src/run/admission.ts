@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
+import { jitteredStart } from "../schedule/jitter.js";
 import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
-import type { Store } from "../store/store.js";
+import type { ClaimedSlot, Store } from "../store/store.js";
 import type { Job, SlotFire } from "../types.js";
 import type { RunEventBus } from "./events.js";
 
@@ -49,19 +50,10 @@ export function replicaOrder(fires: SlotFire[], runnerId: string): SlotFire[] {
     .map((entry) => entry.fire);
 }
 
-/**
- * When a slot's run starts: its instant plus the job's jitter, a deterministic share of it per slot
- * (a hash of job and instant), so every replica computes the same start and a catch-up of the same
- * slot starts at the same offset.
- */
+/** When a slot's run starts: its instant plus the job's jitter (schedule/jitter.ts); catch-ups at once. */
 export function startOf(fire: SlotFire): Date {
-  const jitter = fire.job.jitterMs;
-  if (jitter <= 0 || fire.trigger !== "schedule") return fire.instant;
-  const hash = createHash("sha1")
-    .update(`${fire.job.name}\u0000${fire.instant.getTime()}`)
-    .digest()
-    .readUInt32BE(0);
-  return new Date(fire.instant.getTime() + (hash % (jitter + 1)));
+  if (fire.trigger !== "schedule") return fire.instant;
+  return jitteredStart(fire.job.name, fire.instant, fire.job.jitterMs);
 }
 
 /**
@@ -85,11 +77,33 @@ export function settleLeftovers(
           fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
           AT_CAPACITY,
         )
-        .then((slots) => events.emit("missed", { reason: "at capacity", slots }))
+        .then((jobs) => {
+          events.emit("missed", { reason: "at capacity", slots: jobs.length });
+          for (const jobName of jobs) events.emit("slots", { jobName, fate: "missed", count: 1 });
+        })
         .catch((error) => log.warn("could not record slots missed at capacity: %s", errorMessage(error)));
     },
     Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
   );
   timer.unref();
   return timer;
+}
+
+/** Slots a claim found paused (no row): the slot ledger records them, with who paused the job. */
+export function recordPaused(
+  events: RunEventBus,
+  claimed: ClaimedSlot[],
+  fires: Map<string, SlotFire>,
+): void {
+  const byJob = new Map<string, { job: Job; instants: Date[]; reason: string }>();
+  for (const row of claimed) {
+    const fire =
+      row.status === "paused" ? fires.get(`${row.job_name}@${row.scheduled_for.getTime()}`) : undefined;
+    if (!fire) continue;
+    const entry = byJob.get(row.job_name) ?? { job: fire.job, instants: [], reason: row.error ?? "paused" };
+    entry.instants.push(fire.instant);
+    byJob.set(row.job_name, entry);
+  }
+  for (const { job, instants, reason } of byJob.values())
+    events.emit("fate", { job, instants, fate: "paused", reason });
 }

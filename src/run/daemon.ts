@@ -23,9 +23,7 @@ import { Liveness } from "./liveness.js";
 import { Loop, type LoopStep, type TickResult } from "./loop.js";
 import { checkGroups, groupOf } from "./groups.js";
 import { runOnce } from "./once.js";
-import { keepOutput } from "./output.js";
-import { autoPause } from "./pausing.js";
-import { keepProgress } from "./progress.js";
+import { keepRecords } from "./keepers.js";
 import { publishJobs } from "./publish.js";
 
 export interface DaemonOptions {
@@ -154,9 +152,7 @@ export class Daemon {
       log: this.log,
       mayFire: () => this.config.jobsEnabled && this.state === "running",
     });
-    keepProgress(this.events, store, this.log);
-    this.#stopHooks.push(keepOutput(this.events, store.sql, this.config, this.log));
-    autoPause(this.events, store.sql, this.log);
+    this.#stopHooks.push(...keepRecords(this.events, store, this.config, this.log));
     this.#connected = { store, executor, dispatcher };
     return this.#connected;
   }

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
 import type { Registry } from "../jobs/registry.js";
 import type { ClaimLead } from "../schedule/claim-lead.js";
-import { planFires } from "../schedule/misfire.js";
+import { droppedSlots, ON_TIME_TOLERANCE_MS, type PlannedFire, planFires } from "../schedule/misfire.js";
 import { MissedSlots } from "../schedule/missed-slots.js";
 import type { DueJob } from "../schedule/scheduler.js";
 import type { ReleasedSlot, Store } from "../store/store.js";
@@ -31,19 +31,47 @@ export interface DispatchNeeds {
  * remembers the slots whose claim the database did not answer, to settle them later by policy.
  */
 export class Dispatcher {
-  readonly #missed = new MissedSlots();
+  readonly #missed: MissedSlots;
 
-  constructor(private readonly needs: DispatchNeeds) {}
+  constructor(private readonly needs: DispatchNeeds) {
+    this.#missed = new MissedSlots((job, instant, reason) => this.#fate(job, [instant], "dropped", reason));
+  }
 
   /** The scheduler's callback: jobs came due (with every slot they came due for). */
   onDue(due: DueJob[], now: number): void {
     if (!this.needs.mayFire()) return;
     const fires: SlotFire[] = [];
     for (const { job, slots } of due) {
-      for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds))
-        fires.push({ job, ...fire });
+      const planned = planFires(slots, now, job.catchUp, job.misfireGraceSeconds);
+      for (const fire of planned) fires.push({ job, ...fire });
+      this.#late(job, slots, planned, now);
     }
     void this.fire(fires);
+  }
+
+  /**
+   * Slots handed over past the on-time tolerance (the scheduler's timer fired late: the event loop
+   * was blocked): those the policy runs are recorded missed (their run says caught-up), the others
+   * dropped.
+   */
+  #late(job: Job, slots: Date[], planned: PlannedFire[], now: number): void {
+    const late = slots.filter((slot) => now - slot.getTime() > ON_TIME_TOLERANCE_MS);
+    if (late.length === 0) return;
+    const cause = "event loop blocked";
+    const run = new Set(planned.map((fire) => fire.instant.getTime()));
+    this.#fate(
+      job,
+      late.filter((slot) => run.has(slot.getTime())),
+      "missed",
+      cause,
+    );
+    for (const drop of droppedSlots(late, planned, now, job.catchUp, job.misfireGraceSeconds, cause))
+      this.#fate(job, [drop.instant], "dropped", drop.reason);
+  }
+
+  /** Tell the slot ledger (run/ledger.ts) the fate of slots that leave no job_runs row. */
+  #fate(job: Job, instants: Date[], fate: "missed" | "dropped", reason: string): void {
+    if (instants.length > 0) this.needs.events.emit("fate", { job, instants, fate, reason });
   }
 
   /** At start: the slots each job missed while no replica of ours was running. */
@@ -66,7 +94,9 @@ export class Dispatcher {
     // `running` would make its job's catch-up claim a `skipped` overlap.
     await executor.flushOutcomes();
     const released = await store.takeReleased(registry.names());
-    const fires = releasedFires(released, registry, Date.now());
+    const fires = releasedFires(released, registry, Date.now(), (job, instant, reason) =>
+      this.#fate(job, [instant], "dropped", `${reason}; released by a stopping replica`),
+    );
     if (this.#missed.size > 0) fires.push(...this.#missed.drain(Date.now(), (name) => registry.has(name)));
     // A slot both released and remembered (this process released it, then started again) once.
     const once = new Map(fires.map((fire) => [`${fire.job.name}@${fire.instant.getTime()}`, fire]));
@@ -83,10 +113,16 @@ export class Dispatcher {
       claimLead.observe(performance.now() - started, fires.length);
     } catch (error) {
       // Overload is counted and logged once a minute (run-log.ts), not once a second.
-      if (error instanceof OverloadedError)
-        this.needs.events.emit("missed", { reason: "overloaded", slots: error.slots });
+      const overloaded = error instanceof OverloadedError;
+      if (overloaded) this.needs.events.emit("missed", { reason: "overloaded", slots: error.slots });
       else log.warn({ slots: fires.length }, "claiming slots failed, will catch up: %s", errorMessage(error));
-      for (const fire of fires) this.#missed.remember(fire.job, fire.instant);
+      const cause = overloaded ? "overloaded" : "database unreachable";
+      for (const fire of fires) {
+        if (fire.job.catchUp === "none")
+          this.#fate(fire.job, [fire.instant], "dropped", `catchUp none; missed: ${cause}`);
+        else this.#fate(fire.job, [fire.instant], "missed", cause);
+        this.#missed.remember(fire.job, fire.instant);
+      }
     }
   }
 }
@@ -95,7 +131,12 @@ export class Dispatcher {
  * Released slots, planned by their job's policy like any slot processed at this moment: one still
  * within the on-time tolerance runs as `schedule`, a later one by `catchUp`.
  */
-function releasedFires(released: ReleasedSlot[], registry: Registry, now: number): SlotFire[] {
+function releasedFires(
+  released: ReleasedSlot[],
+  registry: Registry,
+  now: number,
+  dropped: (job: Job, instant: Date, reason: string) => void,
+): SlotFire[] {
   const byJob = new Map<string, Date[]>();
   for (const slot of released)
     byJob.set(slot.job_name, [...(byJob.get(slot.job_name) ?? []), slot.scheduled_for]);
@@ -104,8 +145,10 @@ function releasedFires(released: ReleasedSlot[], registry: Registry, now: number
     const job = registry.get(name);
     if (!job) continue;
     slots.sort((a, b) => a.getTime() - b.getTime());
-    for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds))
-      fires.push({ job, ...fire });
+    const planned = planFires(slots, now, job.catchUp, job.misfireGraceSeconds);
+    for (const fire of planned) fires.push({ job, ...fire });
+    for (const drop of droppedSlots(slots, planned, now, job.catchUp, job.misfireGraceSeconds))
+      dropped(job, drop.instant, drop.reason);
   }
   return fires;
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { OutputStream } from "../store/output.js";
-import type { FailureCount } from "../store/store.js";
+import type { SlotFate } from "../schedule/slot-fates.js";
+import type { FailureCount, LedgerFate } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
 
 /**
@@ -30,6 +31,13 @@ export interface RunEvents {
   progress: [RunInfo & { done: number; total: number | undefined }];
   /** A line of a run's output: ctx.log, a command's stdout and stderr (src/run/output.ts keeps it). */
   output: [{ runId: string; stream: OutputStream; line: string }];
+  /**
+   * Slots whose fate this replica decided without a job_runs row (paused, missed, dropped), for
+   * the slot ledger (src/run/ledger.ts) to record.
+   */
+  fate: [{ job: Job; instants: Date[]; fate: LedgerFate; reason: string }];
+  /** Slots this replica recorded with a fate (job_runs or the ledger): job_slots_total. */
+  slots: [{ jobName: string; fate: SlotFate; count: number }];
   /** A job paused itself after `failures` consecutive failures (pauseAfterFailures). */
   paused: [{ jobName: string; reason: string; failures: number }];
 }

@@ -9,6 +9,7 @@ import {
   type ExecutorLimits,
   MAX_CLAIMS_IN_FLIGHT,
   OverloadedError,
+  recordPaused,
   replicaOrder,
   settleLeftovers,
   startOf,
@@ -140,13 +141,14 @@ export class Executor {
       await releaseClaimed(
         this.store,
         this.log,
-        claimed.filter((row) => row.status === "running").map((row) => row.id),
+        claimed.flatMap((row) => (row.status === "running" ? [row.id] : [])),
       );
       return started;
     }
+    recordPaused(this.events, claimed, byKey);
     for (const row of claimed) {
       const fire = byKey.get(`${row.job_name}@${row.scheduled_for.getTime()}`);
-      if (!fire) continue;
+      if (!fire || row.status === "paused") continue;
       if (row.status === "skipped") {
         this.events.emit("skipped", {
           runId: row.id,

@@ -29,11 +29,14 @@ export interface HousekeepingNeeds {
  */
 export function housekeeping(needs: HousekeepingNeeds): LoopStep[] {
   const { store, executor, events, liveness } = needs;
+  // This start's span of job_runner_spans: slots no span covers were missed with the runner down.
+  const startedAt = new Date();
   return [
     {
       name: "heartbeat",
       run: async () => {
         await store.heartbeat({ hostname: hostname(), pid: process.pid, version: VERSION }, needs.runsJobs);
+        if (needs.runsJobs) await store.slots.cover(startedAt);
         liveness.heartbeatWritten();
       },
     },

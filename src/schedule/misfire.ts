@@ -40,3 +40,28 @@ export function planFires(
   if (newestOnTime) fires.push({ instant: newest, trigger: "schedule" });
   return fires;
 }
+
+/**
+ * The slots `planFires` left out, each with why: older than the grace, or the catch-up policy
+ * (`none` runs no missed slot, `latest` only the newest). `cause` says why they were late.
+ */
+export function droppedSlots(
+  slots: readonly Date[],
+  fires: readonly PlannedFire[],
+  now: number,
+  policy: CatchUpPolicy,
+  graceSeconds: number,
+  cause?: string,
+): { instant: Date; reason: string }[] {
+  const planned = new Set(fires.map((fire) => fire.instant.getTime()));
+  const why = cause ? `; missed: ${cause}` : "";
+  return slots
+    .filter((slot) => !planned.has(slot.getTime()))
+    .map((instant) => ({
+      instant,
+      reason:
+        now - instant.getTime() > graceSeconds * 1000
+          ? `outside misfireGraceSeconds (${graceSeconds}s)${why}`
+          : `catchUp ${policy}${why}`,
+    }));
+}

@@ -1,4 +1,4 @@
-import { planFires } from "./misfire.js";
+import { droppedSlots, planFires } from "./misfire.js";
 import { instantsBetween, latestInstant } from "./cron.js";
 import type { Job, SlotFire } from "../types.js";
 
@@ -12,6 +12,9 @@ const MAX_MISSED_PER_JOB = 1000;
 export class MissedSlots {
   private readonly missed = new Map<string, { job: Job; slots: Date[] }>();
 
+  /** `dropped` hears of each slot given up (the policy or the grace), for the slot ledger. */
+  constructor(private readonly dropped: (job: Job, instant: Date, reason: string) => void = () => {}) {}
+
   get size(): number {
     return this.missed.size;
   }
@@ -22,7 +25,15 @@ export class MissedSlots {
     const entry = this.missed.get(job.name) ?? { job, slots: [] };
     entry.slots.push(instant);
     const keep = job.catchUp === "latest" ? 1 : MAX_MISSED_PER_JOB;
-    if (entry.slots.length > keep) entry.slots.splice(0, entry.slots.length - keep);
+    if (entry.slots.length > keep)
+      for (const slot of entry.slots.splice(0, entry.slots.length - keep))
+        this.dropped(
+          job,
+          slot,
+          keep === 1
+            ? "catchUp latest (a newer missed slot replaced it)"
+            : `catchUp all keeps the newest ${keep} missed slots`,
+        );
     this.missed.set(job.name, entry);
   }
 
@@ -54,8 +65,16 @@ export class MissedSlots {
     for (const [name, { job, slots }] of this.missed) {
       this.missed.delete(name);
       if (!isKnown(name)) continue;
-      for (const fire of planFires(slots, now, job.catchUp, job.misfireGraceSeconds, -1))
-        fires.push({ job, ...fire });
+      const planned = planFires(slots, now, job.catchUp, job.misfireGraceSeconds, -1);
+      for (const fire of planned) fires.push({ job, ...fire });
+      for (const { instant, reason } of droppedSlots(
+        slots,
+        planned,
+        now,
+        job.catchUp,
+        job.misfireGraceSeconds,
+      ))
+        this.dropped(job, instant, reason);
     }
     return fires;
   }

@@ -39,14 +39,17 @@ export interface SlotClaim {
   group?: { name: string; max: number; jobs: string[] };
 }
 
-export interface ClaimedSlot {
-  id: string;
+interface ClaimedRow {
   job_name: string;
   scheduled_for: Date;
-  status: "running" | "skipped";
-  /** Why a skipped slot did not run. */
+  /** Why a skipped slot did not run; who paused a paused one (and why). */
   error: string | null;
 }
+
+/** A claimed or skipped slot (its row's id), or a paused one (no row). */
+export type ClaimedSlot =
+  | (ClaimedRow & { id: string; status: "running" | "skipped" })
+  | (ClaimedRow & { id: null; status: "paused" });
 
 /** A run that needs no slot claim: manual, once, http, retry. */
 export interface NewRun {
@@ -70,11 +73,12 @@ export class RunStore {
   constructor(private readonly scope: StoreScope) {}
 
   /**
-   * Claim many slots in one statement. A slot already in job_runs (claimed by any replica) or a
-   * paused job yields no row. A slot is recorded `skipped` instead of running when its job is
-   * still running elsewhere (overlap skip), or when its job's `concurrency` or its group's limit
-   * is reached, counting runs going on now and the slots ahead of it in this same claim. Only the
-   * returned rows are this replica's to act on.
+   * Claim many slots in one statement. A slot already in job_runs (claimed by any replica) yields
+   * no row; a slot of a paused job is returned `paused` with who paused it, and not inserted. A
+   * slot is recorded `skipped` instead of running when its job is still running elsewhere
+   * (overlap skip), or when its job's `concurrency` or its group's limit is reached, counting
+   * runs going on now and the slots ahead of it in this same claim. Only the returned `running`
+   * and `skipped` rows are this replica's to act on.
    */
   async claimSlots(claims: SlotClaim[]): Promise<ClaimedSlot[]> {
     if (claims.length === 0) return [];
@@ -91,13 +95,20 @@ export class RunStore {
       group_jobs: c.group?.jobs ?? null,
     }));
     return sql<ClaimedSlot[]>`
-      with c as (
+      with input as (
+        select * from json_to_recordset(${sql.json(input as never)}::json)
+             as c(job_name text, scheduled_for timestamptz, start_at timestamptz, trigger text, skip boolean,
+                  job_max int, group_name text, group_max int, group_jobs json)
+      ), paused as (
+        -- Slots of a paused job nobody holds yet: returned (not inserted) for the slot ledger.
+        select i.job_name, i.scheduled_for, s.paused_by, s.paused_reason from input i
+        join job_state s on s.job_name = i.job_name and s.paused
+        where not exists (select 1 from job_runs r where r.job_name = i.job_name and r.scheduled_for = i.scheduled_for)
+      ), c as (
         select c.*,
           row_number() over (partition by c.job_name order by c.scheduled_for) as job_rank,
           row_number() over (partition by c.group_name order by c.scheduled_for, c.job_name) as group_rank
-        from json_to_recordset(${sql.json(input as never)}::json)
-             as c(job_name text, scheduled_for timestamptz, start_at timestamptz, trigger text, skip boolean,
-                  job_max int, group_name text, group_max int, group_jobs json)
+        from input c
         where not exists (select 1 from job_state s where s.job_name = c.job_name and s.paused)
       ), decided as (
         select c.*, case
@@ -111,7 +122,7 @@ export class RunStore {
             then 'group ' || c.group_name || ' limit reached (' || c.group_max || ' running)'
           end as refused
         from c
-      )
+      ), claimed as (
       insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, lease_until, finished_at, duration_ms, error)
       select job_name, scheduled_for, trigger, 1, case when refused is null then 'running' else 'skipped' end, ${runnerId},
         -- Claimed slightly ahead of its instant, a run starts at the instant (plus its jitter).
@@ -122,15 +133,20 @@ export class RunStore {
         refused
       from decided
       on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
-      returning id::text, job_name, scheduled_for, status, error`;
+      returning id::text, job_name, scheduled_for, status, error
+      )
+      select * from claimed
+      union all
+      select null, job_name, scheduled_for, 'paused',
+        'paused by ' || coalesce(paused_by, 'unknown') || coalesce(': ' || paused_reason, '') from paused`;
   }
 
   /**
    * Record slots that nobody ran as `skipped` with the reason, unless a replica claimed them:
-   * once across replicas (the slot's unique key). Returns how many this call recorded.
+   * once across replicas (the slot's unique key). Returns the job of each slot this call recorded.
    */
-  async recordMissed(slots: { jobName: string; scheduledFor: Date }[], reason: string): Promise<number> {
-    if (slots.length === 0) return 0;
+  async recordMissed(slots: { jobName: string; scheduledFor: Date }[], reason: string): Promise<string[]> {
+    if (slots.length === 0) return [];
     const { sql, runnerId } = this.scope;
     const rows = await sql`
       insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at, finished_at, duration_ms, error)
@@ -138,8 +154,8 @@ export class RunStore {
       from json_to_recordset(${sql.json(slots.map((s) => ({ job_name: s.jobName, scheduled_for: s.scheduledFor.toISOString() })))}::json)
         as m(job_name text, scheduled_for timestamptz)
       on conflict (job_name, scheduled_for, attempt) where scheduled_for is not null do nothing
-      returning id`;
-    return rows.length;
+      returning job_name`;
+    return rows.map((row) => row.job_name as string);
   }
 
   /** Insert a running row for a run that needs no slot claim: manual, once, http, retry. */

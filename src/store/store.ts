@@ -8,6 +8,7 @@ import { JobStore } from "./jobs.js";
 import { type FinishedRun, OutcomeStore } from "./outcomes.js";
 import { ReleaseStore } from "./releases.js";
 import { RetryStore } from "./retries.js";
+import { SlotStore } from "./slots.js";
 import { type NewRun, RunStore, type SlotClaim } from "./runs.js";
 import { type NewTrigger, TriggerStore } from "./triggers.js";
 
@@ -45,6 +46,7 @@ export {
 export type { FinishedRun } from "./outcomes.js";
 export type { ReleasedSlot } from "./releases.js";
 export type { NewRetry, PendingRetry, TakenRetry } from "./retries.js";
+export type { LedgerFate, SlotRange } from "./slots.js";
 export type { NewTrigger, TriggerRequest, TriggerRow } from "./triggers.js";
 
 export class Store {
@@ -54,6 +56,8 @@ export class Store {
   readonly retries: RetryStore;
   /** job_backfills and backfill claims (src/store/backfills.ts). */
   readonly backfills: BackfillStore;
+  /** job_slots and job_runner_spans (src/store/slots.ts): the slot ledger and when replicas were up. */
+  readonly slots: SlotStore;
   private readonly runs: RunStore;
   private readonly triggers: TriggerStore;
   private readonly jobs: JobStore;
@@ -70,6 +74,7 @@ export class Store {
     this.catalog = new CatalogStore(scope);
     this.retries = new RetryStore(scope);
     this.backfills = new BackfillStore(scope);
+    this.slots = new SlotStore(scope);
     this.runs = new RunStore(scope);
     this.triggers = new TriggerStore(scope);
     this.jobs = new JobStore(scope);
@@ -158,8 +163,9 @@ export class Store {
   heartbeatAges() {
     return this.jobs.heartbeatAges();
   }
-  markRunnerStopped() {
-    return this.jobs.markRunnerStopped();
+  /** job_runners.stopped_at, and the end of this replica's span (job_runner_spans). */
+  async markRunnerStopped() {
+    await Promise.all([this.jobs.markRunnerStopped(), this.slots.endSpans()]);
   }
   registerJobs(names: string[]) {
     return this.jobs.registerJobs(names);

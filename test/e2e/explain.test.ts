@@ -4,6 +4,7 @@ import { jobsModule, runCli } from "../helpers/process.js";
 // No DATABASE_URL and no jobs file: explain reads neither a database nor, with --schedule, any job.
 const jobs = jobsModule(`export default [
   { name: "nightly", schedule: "30 2 * * *", timezone: "Europe/Berlin", dst: { repeated: "last" }, run() {} },
+  { name: "spread", schedule: "0 * * * *", jitter: "10m", run() {} },
 ];`);
 
 interface Explained {
@@ -65,6 +66,27 @@ describe("runner explain", { timeout: 120_000 }, () => {
     expect(repeated.outcomes.filter((o) => o.chosen).map((o) => o.policy)).toEqual(["last"]);
   });
 
+  it("--next shows each instant's start with the job's jitter, the same in every run", async () => {
+    const runs = await Promise.all(
+      [0, 1].map(() => runCli(["explain", "spread", "--next", "3", "--jobs", jobs])),
+    );
+    expect(runs[0]!.code).toBe(0);
+    const starts = runs[0]!.stdout.split("\n").filter((line) => line.includes("starts"));
+    expect(starts).toHaveLength(3);
+    const delays = starts.map((line) => {
+      const [, at, start] = / (\S+Z) {2}starts (\S+)Z \(jitter\)/.exec(line)!;
+      return Date.parse(`${at!.slice(0, 11)}${start}Z`) - Date.parse(at!);
+    });
+    for (const delay of delays) expect(delay >= 0 && delay <= 600_000).toBe(true);
+    expect(delays.some((delay) => delay > 0)).toBe(true);
+    expect(runs[1]!.stdout).toBe(runs[0]!.stdout);
+    const json = JSON.parse(
+      (await runCli(["explain", "spread", "--next", "1", "--json", "--jobs", jobs])).stdout,
+    );
+    expect(json.jitter_ms).toBe(600_000);
+    expect(Date.parse(json.next[0].start) - Date.parse(json.next[0].at)).toBeLessThanOrEqual(600_000);
+  });
+
   it("says what is wrong in one line and exits 2", async () => {
     const cases: [string[], string][] = [
       [
@@ -91,7 +113,18 @@ describe("runner explain", { timeout: 120_000 }, () => {
         ["explain", "nightly", "--schedule", "@daily", "--jobs", jobs],
         "runner: --schedule: only without a job (the job has its own); give one or the other",
       ],
-      [["explain", "nope", "--jobs", jobs], 'runner: unknown job "nope"; known jobs: nightly, prune_runs'],
+      [
+        ["explain", "nope", "--next", "1", "--jobs", jobs],
+        'runner: unknown job "nope"; known jobs: nightly, prune_runs, spread',
+      ],
+      [
+        ["explain", "nightly", "--next", "1", "--from", "2h", "--jobs", jobs],
+        "runner: --from/--to: only with a job and without --next (the past slots of a job)",
+      ],
+      [
+        ["explain", "nightly", "--from", "noon", "--jobs", jobs],
+        'runner: --from: expected an ISO time with a zone (2026-12-01T02:00Z) or a duration before now (2h) (got "noon")',
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args)));
     for (const [i, [args, line]] of cases.entries())

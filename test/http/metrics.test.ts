@@ -112,7 +112,7 @@ describe("/metrics", () => {
     expect(text).not.toMatch(/[{,]job="/);
   });
 
-  it("declares each contract metric with its type and only the job_name and status labels", async () => {
+  it("declares each contract metric with its type and only the contract's labels", async () => {
     const scrapedAt = Date.now();
     const text = await scrape();
     const types: Record<string, string> = {
@@ -129,6 +129,7 @@ describe("/metrics", () => {
       job_overdue_seconds: "gauge",
       runner_notification_failures_total: "counter",
       runner_slots_missed_total: "counter",
+      job_slots_total: "counter",
     };
     for (const [name, type] of Object.entries(types)) expect(text).toContain(`# TYPE ${name} ${type}\n`);
     const labels = new Set<string>();
@@ -136,7 +137,7 @@ describe("/metrics", () => {
       if (!/^(job_|runner_)/.test(line)) continue;
       for (const [, key] of line.matchAll(/[{,](\w+)="/g)) labels.add(key!);
     }
-    expect([...labels].sort()).toEqual(["job_name", "kind", "le", "reason", "status"]);
+    expect([...labels].sort()).toEqual(["fate", "job_name", "kind", "le", "reason", "status"]);
     // Every registered job has its gauges from the start; the loop's own heartbeat too. The next run
     // is not in the past when the scrape began (a per-second job's may pass while it is answered).
     for (const name of runner.registry.names()) {

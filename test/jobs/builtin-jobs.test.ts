@@ -78,8 +78,22 @@ describe("prune_runs", () => {
       ('old', 'manual', 'running', 'r', now() - interval '40 days'),
       ('recent', 'manual', 'succeeded', 'r', now() - interval '2 days')`;
     const result = await pruneRuns(db.sql, 30, new AbortController().signal, 10);
-    expect(result).toEqual({ deleted: 25, batches: 3, triggers: 0, audit: 0 });
+    expect(result).toEqual({ deleted: 25, batches: 3, triggers: 0, audit: 0, slots: 0 });
     const left = await db.sql`select job_name, status from job_runs order by job_name`;
     expect(left.map((r) => `${r.job_name}:${r.status}`)).toEqual(["old:running", "recent:succeeded"]);
+  });
+
+  it("prunes the slot ledger and the replica spans with the runs", async () => {
+    await db.sql`insert into job_slots (job_name, first_slot, last_slot, slot_count, fate, reason, recorded_by) values
+      ('old', now() - interval '41 days', now() - interval '40 days', 86400, 'paused', 'paused by x', 'r'),
+      ('old', now() - interval '31 days', now() - interval '1 day', 3, 'missed', 'overloaded', 'r')`;
+    await db.sql`insert into job_runner_spans (runner_id, started_at, live_until) values
+      ('r', now() - interval '50 days', now() - interval '40 days'), ('r', now() - interval '2 days', now())`;
+    const result = await pruneRuns(db.sql, 30, new AbortController().signal, 10);
+    expect(result.slots).toBe(1);
+    const slots = await db.sql`select fate from job_slots`;
+    expect(slots.map((r) => r.fate)).toEqual(["missed"]);
+    const spans = await db.sql`select count(*)::int as n from job_runner_spans`;
+    expect(spans[0]!.n).toBe(1);
   });
 });

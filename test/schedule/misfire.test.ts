@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planFires } from "../../src/schedule/misfire.js";
+import { droppedSlots, planFires } from "../../src/schedule/misfire.js";
 
 const t0 = Date.parse("2026-01-01T00:00:00Z");
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
@@ -41,5 +41,22 @@ describe("planFires", () => {
     const now = t0 + 250_000;
     expect(planFires(slots, now, "all", 120)).toEqual([{ instant: at(200), trigger: "catch-up" }]);
     expect(planFires(slots, now, "latest", 30)).toEqual([]);
+  });
+
+  it("droppedSlots names why each slot planFires left out was dropped (the slot ledger's reasons)", () => {
+    const slots = [at(1), at(50), at(99), at(100)];
+    const now = t0 + 100_010;
+    for (const policy of ["none", "latest"] as const) {
+      const fires = planFires(slots, now, policy, 60);
+      expect(droppedSlots(slots, fires, now, policy, 60, "event loop blocked")).toEqual([
+        { instant: at(1), reason: "outside misfireGraceSeconds (60s); missed: event loop blocked" },
+        { instant: at(50), reason: `catchUp ${policy}; missed: event loop blocked` },
+        { instant: at(99), reason: `catchUp ${policy}; missed: event loop blocked` },
+      ]);
+    }
+    const all = planFires(slots, now, "all", 60);
+    expect(droppedSlots(slots, all, now, "all", 60)).toEqual([
+      { instant: at(1), reason: "outside misfireGraceSeconds (60s)" },
+    ]);
   });
 });

@@ -50,4 +50,23 @@ describe("MissedSlots (slots whose claim failed while the database was away)", (
       [180, 240, 300, 360, 420, 480, 540, 600].map(at),
     );
   });
+
+  it("tells the slot ledger of every slot it gives up, and why", () => {
+    const dropped: string[] = [];
+    const missed = new MissedSlots((j, instant, reason) =>
+      dropped.push(`${j.name} ${(instant.getTime() - t0) / 1000} ${reason}`),
+    );
+    const latest = job({ name: "l", schedule: "* * * * * *", catchUp: "latest" });
+    const all = job({ name: "a", schedule: "* * * * * *", catchUp: "all", misfireGraceSeconds: 5 });
+    for (const s of [1, 2, 3]) missed.remember(latest, at(s));
+    for (const s of [1, 8]) missed.remember(all, at(s));
+    expect(
+      missed.drain(t0 + 10_000, known).map((f) => `${f.job.name} ${(f.instant.getTime() - t0) / 1000}`),
+    ).toEqual(["l 3", "a 8"]);
+    expect(dropped).toEqual([
+      "l 1 catchUp latest (a newer missed slot replaced it)",
+      "l 2 catchUp latest (a newer missed slot replaced it)",
+      "a 1 outside misfireGraceSeconds (5s)",
+    ]);
+  });
 });

@@ -55,14 +55,17 @@ describe("slot claims", () => {
     expect(stored!.error).toMatch(/overlap/);
   });
 
-  it("does not claim the slots of a paused job", async () => {
+  it("does not claim the slots of a paused job, and says who paused them (for the slot ledger)", async () => {
     const store = new Store(db.sql, "r1", 30);
     await store.setPaused("sleepy", true, "test");
     expect(
       await store.claimSlots([
         { jobName: "sleepy", scheduledFor: slot, trigger: "schedule", skipOverlap: true },
       ]),
-    ).toEqual([]);
+    ).toEqual([
+      { id: null, job_name: "sleepy", scheduled_for: slot, status: "paused", error: "paused by test" },
+    ]);
+    expect(await db.sql`select id from job_runs where job_name = 'sleepy'`).toHaveLength(0);
     await store.setPaused("sleepy", false, "test");
     expect(
       await store.claimSlots([

@@ -14,8 +14,8 @@ describe("released slots", () => {
   it("frees the slot key and lists the slot; only running first attempts of this replica are released", async () => {
     const a = new Store(db.sql, "a", 30);
     const b = new Store(db.sql, "b", 30);
-    const [mine] = await claim(a, "job", slot(1));
-    const [theirs] = await claim(b, "job", slot(2));
+    const [mine] = (await claim(a, "job", slot(1))) as { id: string }[];
+    const [theirs] = (await claim(b, "job", slot(2))) as { id: string }[];
     await db.sql`update job_runs set status = 'succeeded' where scheduled_for = ${slot(2)}`;
     const released = await a.releaseClaims([mine!.id, theirs!.id]);
     expect(released).toEqual([{ job_name: "job", scheduled_for: slot(1) }]);
