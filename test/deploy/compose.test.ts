@@ -50,7 +50,7 @@ describe("compose.yaml is brought up by CI with stand-ins for the public images"
   });
 
   it("the postgres stand-in honours the variables and the data directory compose.yaml gives it", () => {
-    const postgres = services().postgres;
+    const postgres = services().postgres!;
     const entrypoint = read("deploy/compose-standins/postgres/docker-entrypoint.sh");
     for (const variable of Object.keys(postgres.environment!))
       expect(entrypoint, variable).toContain(`$${variable}`);
@@ -62,7 +62,7 @@ describe("compose.yaml is brought up by CI with stand-ins for the public images"
   it("the prometheus stand-in starts /bin/prometheus, to which compose's command gives the flags", () => {
     const containerfile = read("deploy/compose-standins/prometheus/Containerfile");
     expect(containerfile).toMatch(/^ENTRYPOINT \["\/bin\/prometheus"\]$/m);
-    expect(services().prometheus.command![0]).toMatch(/^--config\.file=/);
+    expect(services().prometheus!.command![0]).toMatch(/^--config\.file=/);
   });
 
   it("keeps the generated credentials out of the checkout and the CI log", () => {
