@@ -3,7 +3,8 @@
 # PostgreSQL (host networking), reads a mounted jobs file, answers /readyz 200, passes its own
 # HEALTHCHECK, and on SIGTERM during a run exits 0 within the grace with the run recorded
 # `interrupted`. Prints the image size. Run by .ci/run; as root on a fresh machine it installs
-# podman, runc and debootstrap and writes /etc/containers/containers.conf when they are missing.
+# podman, runc and debootstrap and writes /etc/containers/containers.conf when they are missing
+# (deploy/podman-host.sh).
 #
 #   bash deploy/image-test.sh
 #
@@ -21,19 +22,7 @@ fail() {
 }
 
 # --- podman, runc, debootstrap and the engine configuration ---------------------------------------
-missing=""
-for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
-if [ -n "$missing" ]; then
-  say "installing$missing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
-if [ ! -e /etc/containers/containers.conf ]; then
-  # No systemd, no ulimit settings a VM may refuse, and runc (crun is not installed).
-  say "writing /etc/containers/containers.conf"
-  mkdir -p /etc/containers
-  printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' >/etc/containers/containers.conf
-fi
+bash deploy/podman-host.sh
 
 # --- build --------------------------------------------------------------------------------------
 base=${BASE_IMAGE:-$(bash deploy/base-image.sh)}
