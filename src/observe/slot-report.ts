@@ -42,9 +42,15 @@ export async function slotReport(
   window: { from: Date; to: Date },
   now = new Date(),
 ): Promise<SlotReport> {
-  const firstSeen = await store.slots.firstSeen(job.name);
-  const from = new Date(Math.max(window.from.getTime(), firstSeen?.getTime() ?? window.from.getTime()));
   const to = new Date(Math.min(window.to.getTime(), now.getTime()));
+  // Slots before the job existed are not its misses, but a backfill may have run some of them:
+  // the report starts at the earlier of its first sighting and its first run in the window.
+  const [firstSeen, firstRun] = await Promise.all([
+    store.slots.firstSeen(job.name),
+    store.slots.firstRun(job.name, window.from, to),
+  ]);
+  const since = Math.min(firstSeen?.getTime() ?? window.from.getTime(), (firstRun?.getTime() ?? Infinity) - 1);
+  const from = new Date(Math.max(window.from.getTime(), since));
   const ranges =
     from < to
       ? await slotFates(

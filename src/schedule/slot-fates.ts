@@ -23,7 +23,7 @@ export type SlotFate =
 
 export interface FateRun {
   scheduled_for: Date;
-  /** The first attempt's trigger. */
+  /** The first attempt's trigger, or 'backfill' when a backfill ran any attempt of the slot. */
   trigger: string;
   /** The latest attempt's status and error. */
   status: string;

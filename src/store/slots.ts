@@ -29,7 +29,7 @@ export interface LedgerRow {
   reason: string;
 }
 
-/** A slot's run: its first attempt's trigger, its latest attempt's status and id. */
+/** A slot's run: its first attempt's trigger ('backfill' if any attempt was a backfill's), its latest attempt's status and id. */
 export interface SlotRunRow {
   scheduled_for: Date;
   trigger: string;
@@ -118,8 +118,11 @@ export class SlotStore {
   /** The first `limit` slots of a job in (after, to] that have a job_runs row (through the slot key index). */
   async runs(jobName: string, after: Date, to: Date, limit: number): Promise<SlotRunRow[]> {
     return this.scope.sql<SlotRunRow[]>`
-      select distinct on (r.scheduled_for) r.scheduled_for, f.trigger, r.status, r.error, r.id::text as run_id,
-        f.started_at
+      select distinct on (r.scheduled_for) r.scheduled_for,
+        -- A slot a backfill ran, even as a later attempt after a failed scheduled run, is backfilled.
+        case when exists (select 1 from job_runs b where b.job_name = r.job_name
+          and b.scheduled_for = r.scheduled_for and b.trigger = 'backfill') then 'backfill' else f.trigger end as trigger,
+        r.status, r.error, r.id::text as run_id, f.started_at
       from job_runs r
       join job_runs f on f.job_name = r.job_name and f.scheduled_for = r.scheduled_for and f.attempt = 1
       where r.job_name = ${jobName} and r.scheduled_for > ${after} and r.scheduled_for <= ${to}
@@ -149,6 +152,14 @@ export class SlotStore {
   }
 
   /** When the job was first seen by a replica (slots before it were never planned), or null. */
+  /** The earliest slot of a job in (from, to] that has a run (a backfill may reach before first_seen_at). */
+  async firstRun(jobName: string, from: Date, to: Date): Promise<Date | null> {
+    const [row] = await this.scope.sql<{ first: Date | null }[]>`
+      select min(scheduled_for) as first from job_runs
+      where job_name = ${jobName} and scheduled_for > ${from} and scheduled_for <= ${to}`;
+    return row?.first ?? null;
+  }
+
   async firstSeen(jobName: string): Promise<Date | null> {
     const [row] = await this.scope.sql<{ first_seen_at: Date }[]>`
       select first_seen_at from job_state where job_name = ${jobName}`;

@@ -152,6 +152,25 @@ describe("runner backfill (real processes)", { timeout: 180_000 }, () => {
         key: `hourly@${row.scheduled_for.toISOString()}`,
       });
     expect(ledgerOf("hourly").sort()).toEqual(slots);
+    // runner explain gives each slot its fate, before the job was first seen too: the slot that
+    // failed on schedule and then succeeded in the backfill is backfilled.
+    const explained = await cli(
+      "explain",
+      "hourly",
+      "--from",
+      "2026-01-04T23:59Z",
+      "--to",
+      "2026-01-05T04:00Z",
+      "--json",
+    );
+    expect(explained.code).toBe(0);
+    const report = JSON.parse(explained.stdout) as {
+      ranges: { first: string; count: number; fate: string; reason: string }[];
+    };
+    expect(report.ranges.map((r) => [r.first, r.count, r.fate, r.reason])).toEqual([
+      [done, 1, "ran", "succeeded"],
+      [slots[0], 4, "backfilled", "succeeded"],
+    ]);
     // Everything succeeded now: a second backfill has nothing to run.
     const again = await cli("backfill", "hourly", "--from", "2026-01-05T00:00Z", "--to", "2026-01-05T04:00Z");
     expect(lines(again.stdout)).toEqual([
