@@ -49,7 +49,10 @@ export async function slotReport(
     store.slots.firstSeen(job.name),
     store.slots.firstRun(job.name, window.from, to),
   ]);
-  const since = Math.min(firstSeen?.getTime() ?? window.from.getTime(), (firstRun?.getTime() ?? Infinity) - 1);
+  const since = Math.min(
+    firstSeen?.getTime() ?? window.from.getTime(),
+    (firstRun?.getTime() ?? Infinity) - 1,
+  );
   const from = new Date(Math.max(window.from.getTime(), since));
   const ranges =
     from < to
