@@ -2,13 +2,16 @@ import type { IncomingMessage } from "node:http";
 import { adminRuns, adminStatus } from "./admin.js";
 import { adminAudit } from "./audit.js";
 import { audited } from "./audited.js";
+import { pauseFromForm, resumeFromForm, triggerFromForm } from "./console/actions.js";
+import { jobPage } from "./console/job-page.js";
+import { overview } from "./console/overview.js";
+import { runPage } from "./console/run-page.js";
 import { requireAdmin, requireTrigger } from "./auth.js";
 import { pageTokens, refuseCrossSite, requireJsonBody } from "./csrf.js";
 import { livez, readyz } from "./health.js";
 import type { SidecarParts } from "./parts.js";
 import { deleteJob, lastResult, listJobs, registerJob } from "./scheduler-api.js";
 import type { Route } from "./server.js";
-import { statusPage, triggerFromPage } from "./status-page.js";
 import { pauseJob, resumeJob } from "./pause.js";
 import { adminRun, adminRunLogs } from "./runs.js";
 import { triggerJob } from "./trigger.js";
@@ -133,15 +136,37 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
         audited(parts, "delete", (_req, p) => deleteJob(parts, p.name!)),
       ),
     ),
+    // The console (src/http/console/): admin auth like /v1/admin; each form post refuses
+    // cross-site requests and checks the page's token (console/actions.ts).
     route(
       "GET",
       "/",
-      admin((_req, _p, q) => statusPage(parts, { token: tokens.issue(), runId: q.get("run") })),
+      admin((_req, _p, q) => overview(parts, q, tokens.issue())),
+    ),
+    route(
+      "GET",
+      "/jobs/:name",
+      admin((_req, p, q) => jobPage(parts, p.name!, q, tokens.issue())),
+    ),
+    route(
+      "GET",
+      "/runs/(?<id>[^/]+)",
+      admin((_req, p) => runPage(parts, p.id!)),
     ),
     route(
       "POST",
       "/ui/jobs/:name/trigger",
-      admin(audited(parts, "trigger", (req, p) => triggerFromPage(parts, tokens, p.name!, req))),
+      admin(audited(parts, "trigger", (req, p) => triggerFromForm(parts, tokens, p.name!, req))),
+    ),
+    route(
+      "POST",
+      "/ui/jobs/:name/pause",
+      admin((req, p) => pauseFromForm(parts, tokens, p.name!, req)),
+    ),
+    route(
+      "POST",
+      "/ui/jobs/:name/resume",
+      admin((req, p) => resumeFromForm(parts, tokens, p.name!, req)),
     ),
   ];
 }

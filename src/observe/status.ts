@@ -34,14 +34,16 @@ export type JobStatus = Partial<JobView> & {
 
 /**
  * Per-job state from the database, with next runs from this process's registry. Jobs known only
- * to the database (other replicas, removed jobs) are listed too, without a next run.
+ * to the database (other replicas, removed jobs) are listed too, without a next run. With `only`,
+ * that one job's (an empty list when the database has no row for it).
  */
 export async function jobStatus(
   store: Store,
   registry: Registry,
   nextRunAt?: (name: string) => Date | undefined,
+  only?: string,
 ): Promise<JobStatus[]> {
-  const rows = await store.status();
+  const rows = await store.status(only);
   const now = new Date();
   const clock = new OverdueClock();
   return rows.map((row) => {

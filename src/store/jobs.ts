@@ -83,8 +83,11 @@ export class JobStore {
       on conflict (job_name) do update set paused = excluded.paused, paused_at = excluded.paused_at, paused_by = excluded.paused_by`;
   }
 
-  /** Heartbeat rows, with pause state, the number of runs going on now and the newest one's progress. */
-  async status(): Promise<
+  /**
+   * Heartbeat rows, with pause state, the number of runs going on now and the newest one's
+   * progress: every job's, or one job's (the console's job page).
+   */
+  async status(only?: string): Promise<
     (HeartbeatRow & {
       paused: boolean;
       paused_by: string | null;
@@ -104,6 +107,7 @@ export class JobStore {
           where r.job_name = h.name and r.status = 'running' and r.progress_done is not null
           order by r.started_at desc limit 1) as progress
       from job_heartbeats h left join job_state s on s.job_name = h.name
+      ${only === undefined ? sql`` : sql`where h.name = ${only}`}
       order by h.name = ${RUNNER_ROW} desc, h.name`;
   }
 }

@@ -152,8 +152,8 @@ export class Store {
   setPaused(jobName: string, paused: boolean, by: string) {
     return this.jobs.setPaused(jobName, paused, by);
   }
-  status() {
-    return this.jobs.status();
+  status(only?: string) {
+    return this.jobs.status(only);
   }
 
   // job_definitions (src/store/definitions.ts)
