@@ -151,7 +151,7 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     route(
       "GET",
       "/runs/(?<id>[^/]+)",
-      admin((_req, p) => runPage(parts, p.id!)),
+      admin((_req, p, q) => runPage(parts, p.id!, q)),
     ),
     route(
       "POST",

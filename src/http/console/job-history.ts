@@ -41,7 +41,7 @@ const row = (run: HistoryRun) => `<tr>
 <td data-label="Trigger">${esc(run.trigger)}</td><td data-label="Attempt">${run.attempt}</td>
 <td data-label="Replica">${esc(run.runner_id)}</td><td data-label="Started">${utc(run.started_at)}</td>
 <td data-label="Duration">${duration(run.duration_ms)}</td>
-<td data-label="Error">${run.error ? esc(firstLine(run.error)) : ""}</td></tr>`;
+${run.error ? `<td data-label="Error">${esc(firstLine(run.error))}</td>` : "<td></td>"}</tr>`;
 
 /** A page of the job's history, newest first, with its status filter and the "older" link. */
 export async function historySection(sql: Sql, name: string, view: HistoryView): Promise<string> {

@@ -34,12 +34,16 @@ ${job.pauseAfterFailures ? item("Pauses itself after", `${job.pauseAfterFailures
 /** The next 10 instants in the job's zone and in UTC, with the DST notes of `runner explain`. */
 function nextInstants(job: Job): string {
   if (!job.enabled) return "";
-  const rows = upcoming(job.schedule, job.timezone, job.dst, new Date(), 10).map(
+  const instants = upcoming(job.schedule, job.timezone, job.dst, new Date(), 10);
+  const local = job.timezone !== "UTC";
+  const notes = instants.some((at) => at.note);
+  const head = `${local ? `<th>${esc(job.timezone)}</th>` : ""}<th>UTC</th>${notes ? "<th>Note</th>" : ""}`;
+  const rows = instants.map(
     (at) =>
-      `<tr><td data-label="${esc(job.timezone)}">${esc(at.local)}</td><td data-label="UTC">${utc(at.at)}</td><td data-label="Note">${esc(at.note ?? "")}</td></tr>`,
+      `<tr>${local ? `<td>${esc(at.local)}</td>` : ""}<td>${utc(at.at)}</td>${notes ? `<td>${esc(at.note ?? "")}</td>` : ""}</tr>`,
   );
   return `<section aria-labelledby="next"><h2 id="next">Next ${rows.length} runs</h2>
-<table class="cards"><thead><tr><th>${esc(job.timezone)}</th><th>UTC</th><th>Note</th></tr></thead><tbody>${rows.join("")}</tbody></table></section>`;
+<table><thead><tr>${head}</tr></thead><tbody>${rows.join("")}</tbody></table></section>`;
 }
 
 function auditSection(events: AuditRow[]): string {
@@ -75,7 +79,7 @@ export async function jobPage(
   const body = `<h1>${esc(name)}</h1>
 ${job?.description ? `<p>${esc(job.description)}</p>` : ""}
 ${paused && state ? `<p class="paused" role="status"><strong>Paused</strong> ${pauseText(state)}</p>` : ""}
-${state ? `<div>${stateTags(state)}</div>` : ""}
+${state ? `<div>${stateTags(state, true)}</div>` : ""}
 <p>Next run: ${state?.next_run_at ? utc(state.next_run_at) : "–"} · last success: ${utc(state?.last_success_at)}</p>
 ${state?.last_error ? `<p>Last error (${utc(state.last_error_at)}):</p><pre>${esc(state.last_error)}</pre>` : ""}
 <section aria-labelledby="definition"><h2 id="definition">Definition</h2>

@@ -17,15 +17,16 @@ export const isIn = (job: JobStatus, filter: Filter): boolean =>
 
 /**
  * A job's state as tags with their details: failing (consecutive failures), paused (reason, owner,
- * expiry), overdue (for how long), running (how many, progress); "ok" when none applies.
+ * expiry), overdue (for how long), running (how many, progress); "ok" when none applies. The job
+ * page, which shows the pause in a box of its own, leaves it out (`pauseShownApart`).
  */
-export function stateTags(job: JobStatus): string {
+export function stateTags(job: JobStatus, pauseShownApart = false): string {
   const tags: string[] = [];
   if (job.consecutive_failures > 0)
     tags.push(
       `<span class="tag t-failing">failing</span> ${job.consecutive_failures} consecutive failure${job.consecutive_failures === 1 ? "" : "s"}`,
     );
-  if (job.paused) tags.push(`<span class="tag t-paused">paused</span> ${pauseText(job)}`);
+  if (job.paused && !pauseShownApart) tags.push(`<span class="tag t-paused">paused</span> ${pauseText(job)}`);
   if ((job.overdue_seconds ?? 0) > 0)
     tags.push(
       `<span class="tag t-overdue">overdue</span> ${duration((job.overdue_seconds ?? 0) * 1000)} past ${utc(job.expected_last_run_at)}`,
@@ -37,7 +38,7 @@ export function stateTags(job: JobStatus): string {
     );
   }
   if (job.enabled === false) tags.push('<span class="tag t-disabled">disabled</span>');
-  if (tags.length === 0) tags.push('<span class="tag t-ok">ok</span>');
+  if (tags.length === 0 && !job.paused) tags.push('<span class="tag t-ok">ok</span>');
   return tags.map((tag) => `<div>${tag}</div>`).join("");
 }
 

@@ -25,14 +25,14 @@ form.inline{display:inline}.filters{display:flex;flex-wrap:wrap;gap:.4rem;align-
 .filters a{padding:.2rem .6rem;border:1px solid #90a4ae;border-radius:12px;text-decoration:none}
 .filters a[aria-current=page]{background:#0d47a1;color:#fff;border-color:#0d47a1}
 input,textarea,select,button{font:inherit}input[type=search]{min-width:0;width:14rem;max-width:100%}
-textarea{width:100%;max-width:32rem}button{cursor:pointer;padding:.25rem .7rem}
+textarea{width:100%;max-width:32rem}button{cursor:pointer;padding:.25rem .7rem;white-space:nowrap}
 .tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:12px;font-weight:600;color:#fff}
 .t-failing{background:#b71c1c}.t-paused{background:#5d4037}.t-overdue{background:#a84300}.t-running{background:#0d47a1}
 .t-ok{background:#1b5e20}.t-disabled{background:#546e7a}
 .s-succeeded{color:#1b5e20}.s-failed,.s-abandoned{color:#b71c1c}.s-timed_out{color:#a84300}.s-running{color:#0d47a1}
-.strip{display:flex;flex-wrap:wrap;gap:2px;max-width:100%}
+.strip{display:flex;flex-wrap:wrap;gap:3px;max-width:100%}
 .cell{display:inline-block;width:16px;height:18px;line-height:18px;text-align:center;font-size:11px;font-weight:700;color:#fff;text-decoration:none;border-radius:2px}
-.c-succeeded{background:#1b5e20}.c-failed{background:#b71c1c;outline:2px solid #7f0000}.c-timed_out{background:#a84300}
+.c-succeeded{background:#1b5e20}.c-failed{background:#b71c1c;box-shadow:inset 0 0 0 2px #4a0000}.c-timed_out{background:#a84300}
 .c-abandoned{background:#6a1b9a}.c-interrupted{background:#455a64}.c-skipped{background:#e0e0e0;color:#263238}.c-running{background:#0d47a1}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;margin:.5rem 0;padding:0;list-style:none;font-size:12px}
 .legend li{display:flex;align-items:center;gap:.3rem}.notice{background:#e3f2fd;padding:.5rem .8rem}
@@ -41,7 +41,7 @@ dl.def{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin
 .forms{display:flex;flex-wrap:wrap;gap:1rem}.forms form{border:1px solid #cfd8dc;padding:.7rem;border-radius:4px;flex:1 1 18rem}
 .forms label{display:block;margin:.3rem 0 .1rem}.forms input[type=text],.forms input[type=datetime-local]{width:100%}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.out .stderr{color:#b71c1c}.out td{font:12px/1.35 ui-monospace,monospace}
+.out .stderr{color:#b71c1c}.out td:nth-child(2){white-space:nowrap}.out td{font:12px/1.35 ui-monospace,monospace}
 @media (max-width:720px){table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
 table.cards tr{border:1px solid #cfd8dc;border-radius:4px;margin-bottom:.6rem;padding:.3rem}table.cards td{border:0;padding:.2rem .3rem}
 table.cards td[data-label]::before{content:attr(data-label) ": ";font-weight:600}dl.def{grid-template-columns:1fr}}

@@ -61,7 +61,7 @@ function filterBar(view: View): string {
 function counts(jobs: JobStatus[]): string {
   const count = (filter: Filter) => jobs.filter((job) => isIn(job, filter)).length;
   const running = jobs.reduce((sum, job) => sum + job.running, 0);
-  const item = (n: number, what: string) => `<li><strong>${n}</strong>${what}</li>`;
+  const item = (n: number, what: string) => `<li><strong>${n}</strong> ${what}</li>`;
   return `<ul class="counts" aria-label="counts">${item(jobs.length, "jobs")}${item(running, "running now")}${item(count("failing"), "failing")}${item(count("paused"), "paused")}${item(count("overdue"), "overdue")}</ul>`;
 }
 

@@ -35,18 +35,30 @@ function output(lines: OutputRow[]): string {
   if (lines.length === 0) return '<p class="muted">No output.</p>';
   const rows = lines.map(
     (line) =>
-      `<tr class="${esc(line.stream)}"><td>${line.seq}</td><td>${esc(utc(line.at).slice(11))}</td><td>${esc(line.stream)}</td><td>${esc(line.line)}</td></tr>`,
+      `<tr class="${esc(line.stream)}"><td>${line.seq}</td><td>${esc(utc(line.at).slice(11, 19))}</td><td>${esc(line.stream)}</td><td>${esc(line.line)}</td></tr>`,
   );
   return `<table class="out"><thead><tr><th>#</th><th>Time (UTC)</th><th>Stream</th><th>Line</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+/** While a run goes on: a link that turns following on (reload every 3 s) or off. */
+function followLink(run: RunDetail, following: boolean): string {
+  if (run.status !== "running") return "";
+  return following
+    ? `<p class="notice">Following: this page reloads every 3 s while the run goes on. <a href="/runs/${esc(run.id)}">Stop following</a></p>`
+    : `<p><a href="/runs/${esc(run.id)}?follow=1#output">Follow the output</a> (reloads the page every 3 s)</p>`;
+}
+
 /**
- * GET /runs/:id: the run's timeline (slot, claim, start, the other attempts of its slot, finish),
- * error with its stack, result, params, replica, and its output lines. While the run goes on the
- * page reloads itself every 3 s: the output follows without a script.
+ * GET /runs/:id[?follow=1]: the run's timeline (slot, claim, start, the other attempts of its
+ * slot, finish), error with its stack, result, params, replica, and its output lines. Following
+ * a running run reloads the page every 3 s, so its output follows without a script; it is asked
+ * for, never imposed (a page that reloads by itself is a barrier: WCAG 2.2.1).
  */
-export async function runPage(needs: RunPageNeeds, id: string): Promise<Reply> {
+export async function runPage(needs: RunPageNeeds, id: string, query: URLSearchParams): Promise<Reply> {
   if (!/^[1-9]\d{0,17}$/.test(id)) throw new HttpError(400, "run id: expected a number");
+  for (const key of query.keys())
+    if (key !== "follow") throw new HttpError(400, `${key}: unknown parameter (expected follow)`);
+  const following = query.get("follow") === "1";
   const sql = needs.store().sql;
   const store = new ConsoleStore(sql);
   const [run, lines] = await Promise.all([store.run(id), new OutputStore(sql).lines(id, 0, OUTPUT_LINES)]);
@@ -59,6 +71,7 @@ export async function runPage(needs: RunPageNeeds, id: string): Promise<Reply> {
       : `<dt>Progress</dt><dd>${run.progress_done}${run.progress_total === null ? "" : ` of ${run.progress_total}`}</dd>`;
   const body = `<h1>Run ${esc(run.id)} of <a href="/jobs/${url(run.job_name)}">${esc(run.job_name)}</a></h1>
 <p class="s-${esc(run.status)}"><strong>${esc(statusLabel(run.status))}</strong></p>
+${followLink(run, following)}
 <dl class="def"><dt>Trigger</dt><dd>${esc(run.trigger)}</dd><dt>Attempt</dt><dd>${run.attempt}</dd>
 <dt>Replica</dt><dd>${esc(run.runner_id)}</dd>
 <dt>Slot</dt><dd>${run.scheduled_for ? zoned(run.scheduled_for, timezone) : "none (started by hand or over HTTP)"}</dd>${progress}</dl>
@@ -71,6 +84,6 @@ ${run.error ? `<section aria-labelledby="error"><h2 id="error">Error</h2><pre>${
     title: `run ${run.id}`,
     replica: replicaLine(needs),
     body,
-    refreshSeconds: run.status === "running" ? 3 : undefined,
+    refreshSeconds: following && run.status === "running" ? 3 : undefined,
   });
 }
