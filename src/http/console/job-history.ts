@@ -68,7 +68,10 @@ export async function historySection(sql: Sql, name: string, view: HistoryView):
   const newest = view.before ? `<a href="${withStatus(view.status)}">Newest runs</a> · ` : "";
   return `<section aria-labelledby="history"><h2 id="history">History</h2>
 <nav class="filters" aria-label="history filter">${filters}</nav>
-<table class="cards"><thead><tr><th>Run</th><th>Status</th><th>Trigger</th><th>Attempt</th><th>Replica</th><th>Started</th><th>Duration</th><th>Error</th></tr></thead>
-<tbody>${shown.map(row).join("\n")}</tbody></table>
-${shown.length === 0 ? '<p class="muted">No runs.</p>' : ""}<p>${newest}${older}</p></section>`;
+${
+  shown.length === 0
+    ? '<p class="muted">No runs.</p>'
+    : `<table class="cards"><thead><tr><th>Run</th><th>Status</th><th>Trigger</th><th>Attempt</th><th>Replica</th><th>Started</th><th>Duration</th><th>Error</th></tr></thead>
+<tbody>${shown.map(row).join("\n")}</tbody></table>`
+}<p>${newest}${older}</p></section>`;
 }
