@@ -33,6 +33,13 @@ export type JobStatus = Partial<JobView> & {
 };
 
 /**
+ * One clock for every call: it remembers each schedule's expected slot until the next one is due,
+ * so a page or a status of 1,000 jobs computes them once per slot rather than on every request
+ * (about 0.2 ms a job: 200 ms a call for 1,000 jobs).
+ */
+const clock = new OverdueClock();
+
+/**
  * Per-job state from the database, with next runs from this process's registry. Jobs known only
  * to the database (other replicas, removed jobs) are listed too, without a next run. With `only`,
  * that one job's (an empty list when the database has no row for it).
@@ -45,7 +52,6 @@ export async function jobStatus(
 ): Promise<JobStatus[]> {
   const rows = await store.status(only);
   const now = new Date();
-  const clock = new OverdueClock();
   return rows.map((row) => {
     const job = row.name === RUNNER_ROW ? undefined : registry.get(row.name);
     const next = job && (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now, job.dst));

@@ -101,9 +101,6 @@ export class Store {
   lastFinishedRun(jobName: string) {
     return this.runs.lastFinishedRun(jobName);
   }
-  recentRuns(perJob: number) {
-    return this.runs.recentRuns(perJob);
-  }
 
   // job_released_slots (src/store/releases.ts)
   releaseClaims(ids: string[]) {

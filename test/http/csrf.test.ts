@@ -153,12 +153,13 @@ describe("the console's Run now", () => {
     const { token } = await page();
     const location = (await post({ token: token! }, { origin: made.base })).headers.get("location")!;
     const runId = /^\/runs\/(\d+)$/.exec(location)![1];
-    const shown = await made.request(`${location}?triggered=Payroll%20wired%20to%20IBAN%20X`, {
+    const shown = await (await made.request(location, { headers: ADMIN })).text();
+    expect(shown).toContain(`<h1>Run ${runId} of <a href="/jobs/report">report</a></h1>`);
+    const planted = await made.request(`${location}?triggered=Payroll%20wired%20to%20IBAN%20X`, {
       headers: ADMIN,
     });
-    const html = await shown.text();
-    expect(html).toContain(`<h1>Run ${runId} of <a href="/jobs/report">report</a></h1>`);
-    expect(html).not.toContain("Payroll");
+    expect(planted.status).toBe(400);
+    expect(await planted.text()).not.toContain("Payroll");
     const spoofed = await made.request("/?run=99999999&triggered=Hacked", { headers: ADMIN });
     expect(spoofed.status).toBe(400);
     expect(await spoofed.text()).not.toContain("Hacked");

@@ -10,8 +10,11 @@ import { replicaLine } from "./replica.js";
 import { scheduleInWords } from "./schedule-words.js";
 import { legend, statusLabel, strip } from "./strip.js";
 
-/** Jobs per page: a thousand rows of strips is a page nobody reads and a slow one to send. */
-export const JOBS_PER_PAGE = 100;
+/**
+ * Jobs per page: a thousand rows of strips is a page nobody reads and a slow one to send; 50
+ * fill two screens, and the filters and the search find the rest.
+ */
+export const JOBS_PER_PAGE = 50;
 export const STRIP_RUNS = 20;
 
 type OverviewNeeds = Pick<SidecarParts, "store" | "registry" | "nextRunAt" | "liveness" | "config">;

@@ -5,7 +5,7 @@ import { duration, esc, firstLine, utc } from "./html.js";
 /**
  * The run strip: one fixed-size cell per run, oldest on the left, coloured by status AND marked
  * with a symbol, so a failure stands out whatever its duration and without colour vision. Each
- * cell links to its run page and names the run for screen readers and in its tooltip.
+ * cell links to its run page and names the run in its title (tooltip and accessible name).
  */
 const MARKS: Record<RunStatus, { mark: string; label: string }> = {
   succeeded: { mark: "✓", label: "succeeded" },
@@ -23,7 +23,8 @@ function cell(run: StripRun): string {
   const { mark, label } = MARKS[run.status] ?? { mark: "?", label: run.status };
   const error = run.error ? ` · ${firstLine(run.error, 120)}` : "";
   const text = `run ${run.id}: ${label}, ${utc(run.started_at)}, ${duration(run.duration_ms)}${error}`;
-  return `<a class="cell c-${esc(run.status)}" href="/runs/${esc(run.id)}" title="${esc(text)}"><span aria-hidden="true">${mark}</span><span class="vh">${esc(text)}</span></a>`;
+  // The title is the link's accessible name too (its symbol is hidden from screen readers).
+  return `<a class="cell c-${esc(run.status)}" href="/runs/${esc(run.id)}" title="${esc(text)}"><span aria-hidden="true">${mark}</span></a>`;
 }
 
 export function strip(runs: readonly StripRun[]): string {
