@@ -6,6 +6,7 @@ import { pauseFromForm, resumeFromForm, triggerFromForm } from "./console/action
 import { jobPage } from "./console/job-page.js";
 import { overview } from "./console/overview.js";
 import { runPage } from "./console/run-page.js";
+import { timed } from "./console/timing.js";
 import { requireAdmin, requireTrigger } from "./auth.js";
 import { pageTokens, refuseCrossSite, requireJsonBody } from "./csrf.js";
 import { livez, readyz } from "./health.js";
@@ -138,21 +139,9 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
     ),
     // The console (src/http/console/): admin auth like /v1/admin; each form post refuses
     // cross-site requests and checks the page's token (console/actions.ts).
-    route(
-      "GET",
-      "/",
-      admin((_req, _p, q) => overview(parts, q, tokens.issue())),
-    ),
-    route(
-      "GET",
-      "/jobs/:name",
-      admin((_req, p, q) => jobPage(parts, p.name!, q, tokens.issue())),
-    ),
-    route(
-      "GET",
-      "/runs/(?<id>[^/]+)",
-      admin((_req, p, q) => runPage(parts, p.id!, q)),
-    ),
+    route("GET", "/", admin(timed((_req, _p, q) => overview(parts, q, tokens.issue())))),
+    route("GET", "/jobs/:name", admin(timed((_req, p, q) => jobPage(parts, p.name!, q, tokens.issue())))),
+    route("GET", "/runs/(?<id>[^/]+)", admin(timed((_req, p, q) => runPage(parts, p.id!, q)))),
     route(
       "POST",
       "/ui/jobs/:name/trigger",

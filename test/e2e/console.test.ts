@@ -190,6 +190,7 @@ describe("the console in headless Chromium", () => {
       expect(res.headers.get("content-security-policy")).toBe(
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
       );
+      expect(res.headers.get("server-timing")).toMatch(/^app;dur=\d+\.\d$/);
       const html = await res.text();
       expect(html).not.toContain("<img src=x");
       expect(html).toContain("&lt;img src=x onerror=&quot;document.title=&#39;owned&#39;&quot;&gt;");

@@ -1,19 +1,19 @@
-import type { JobStatus } from "../../observe/status.js";
-import { progressText } from "../../observe/status.js";
+import { type JobState, type JobStatus, progressText } from "../../observe/status.js";
 import { duration, esc, utc } from "./html.js";
 
 /** The states the overview filters by; a job may be in several. */
 export const FILTERS = ["failing", "paused", "overdue", "running"] as const;
 export type Filter = (typeof FILTERS)[number];
 
-export const isIn = (job: JobStatus, filter: Filter): boolean =>
+/** Whether a job is in a filter's state: read from its state, before it is written out. */
+export const isIn = ({ row, late }: JobState, filter: Filter): boolean =>
   filter === "failing"
-    ? job.consecutive_failures > 0
+    ? row.consecutive_failures > 0
     : filter === "paused"
-      ? job.paused
+      ? row.paused
       : filter === "overdue"
-        ? (job.overdue_seconds ?? 0) > 0
-        : job.running > 0;
+        ? (late?.overdueSeconds ?? 0) >= 1
+        : row.running > 0;
 
 /**
  * A job's state as tags with their details: failing (consecutive failures), paused (reason, owner,

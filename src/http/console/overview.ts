@@ -1,4 +1,4 @@
-import { type JobStatus, jobStatus } from "../../observe/status.js";
+import { type JobState, type JobStatus, jobStates, statusOf } from "../../observe/status.js";
 import { ConsoleStore, type StripRun } from "../../store/console.js";
 import { RUNNER_ROW } from "../../types.js";
 import type { SidecarParts } from "../parts.js";
@@ -61,9 +61,9 @@ function filterBar(view: View): string {
 <button type="submit">Search</button></form></nav>`;
 }
 
-function counts(jobs: JobStatus[]): string {
+function counts(jobs: JobState[]): string {
   const count = (filter: Filter) => jobs.filter((job) => isIn(job, filter)).length;
-  const running = jobs.reduce((sum, job) => sum + job.running, 0);
+  const running = jobs.reduce((sum, job) => sum + job.row.running, 0);
   const item = (n: number, what: string) => `<li><strong>${n}</strong> ${what}</li>`;
   return `<ul class="counts" aria-label="counts">${item(jobs.length, "jobs")}${item(running, "running now")}${item(count("failing"), "failing")}${item(count("paused"), "paused")}${item(count("overdue"), "overdue")}</ul>`;
 }
@@ -98,25 +98,30 @@ function row(job: JobStatus, runs: StripRun[], token: string): string {
 export async function overview(needs: OverviewNeeds, query: URLSearchParams, token: string): Promise<Reply> {
   const view = overviewQuery(query);
   // By name in code units, as the "after" cursor compares (the database's collation may differ).
-  const all = (await jobStatus(needs.store(), needs.registry, needs.nextRunAt))
-    .filter((job) => job.name !== RUNNER_ROW)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const all = (await jobStates(needs.store(), needs.registry, needs.nextRunAt))
+    .filter((state) => state.row.name !== RUNNER_ROW)
+    .sort((a, b) => (a.row.name < b.row.name ? -1 : a.row.name > b.row.name ? 1 : 0));
   const needle = view.search.toLowerCase();
   const matching = all.filter(
-    (job) =>
-      (!view.filter || isIn(job, view.filter)) &&
+    (state) =>
+      (!view.filter || isIn(state, view.filter)) &&
       (!needle ||
-        job.name.toLowerCase().includes(needle) ||
-        (job.description ?? "").toLowerCase().includes(needle)),
+        state.row.name.toLowerCase().includes(needle) ||
+        (state.job?.description ?? "").toLowerCase().includes(needle)),
   );
-  const from = view.after === undefined ? 0 : matching.findIndex((job) => job.name > view.after!);
-  const shown = from < 0 ? [] : matching.slice(from, from + JOBS_PER_PAGE);
+  const from = view.after === undefined ? 0 : matching.findIndex((state) => state.row.name > view.after!);
+  // Only the jobs shown are written out (times as text, the view): 50, not every job.
+  const shown = (from < 0 ? [] : matching.slice(from, from + JOBS_PER_PAGE)).map(statusOf);
   const runs = await new ConsoleStore(needs.store().sql).strips(
     shown.map((job) => job.name),
     STRIP_RUNS,
   );
   const byJob = new Map<string, StripRun[]>();
-  for (const run of runs) byJob.set(run.job_name, [...(byJob.get(run.job_name) ?? []), run]);
+  for (const run of runs) {
+    const strip = byJob.get(run.job_name);
+    if (strip) strip.push(run);
+    else byJob.set(run.job_name, [run]);
+  }
   const more =
     from >= 0 && from + JOBS_PER_PAGE < matching.length
       ? `<p><a href="${link({ ...view, after: shown.at(-1)!.name })}">More jobs (after ${esc(shown.at(-1)!.name)})</a></p>`
