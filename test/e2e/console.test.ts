@@ -157,6 +157,12 @@ describe("the console in headless Chromium", () => {
     expect(await page.getByRole("button", { name: "Resume" }).count()).toBe(1);
     expect(await seriousViolations(page)).toEqual([]);
     await shootBothWidths(page, "console-job-paused");
+
+    await page.goto(`${made.base}/jobs/long_import`);
+    expect(await page.locator("main").innerText()).toContain("running 1 (3/10)");
+    expect(await page.locator("#history ~ table tbody tr").first().innerText()).toContain("running");
+    expect(await seriousViolations(page)).toEqual([]);
+    await shootBothWidths(page, "console-job-running");
     await context.close();
   }, 60_000);
 
