@@ -109,7 +109,7 @@ describe("the job page's forms", () => {
     await context.close();
   }, 60_000);
 
-  it("refuses bad input with a one-line 400, and a form without the page's token", async () => {
+  it("refuses bad input with a one-line 400 and a form without the page's token; shows no known secret", async () => {
     const admin = {
       authorization: `Basic ${Buffer.from(`${AUTH.username}:${AUTH.password}`).toString("base64")}`,
     };
@@ -151,5 +151,21 @@ describe("the job page's forms", () => {
         })
       ).status,
     ).toBe(404);
+    await post("resume", { token });
+
+    // A secret the runner knows (here the admin password), passed as a param, is not shown back.
+    const location = (
+      await post("trigger", { token, params: JSON.stringify({ region: AUTH.password }) })
+    ).headers.get("location")!;
+    const runId = /^\/runs\/(\d+)$/.exec(location)![1]!;
+    await waitFor(
+      async () =>
+        (await db.sql`select 1 from job_runs where id = ${runId} and status = 'succeeded'`).length > 0,
+    );
+    const page = await made.request(location, { headers: admin });
+    expect(page.status).toBe(200);
+    const shown = await page.text();
+    expect(shown).toContain("{\n  &quot;region&quot;: &quot;");
+    expect(shown).not.toContain(AUTH.password);
   });
 });

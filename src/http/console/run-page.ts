@@ -1,5 +1,6 @@
 import { ConsoleStore, type HistoryRun, type RunDetail } from "../../store/console.js";
 import { OutputStore, type OutputRow } from "../../store/output.js";
+import { scrub, scrubValue } from "../../util/secrets.js";
 import type { SidecarParts } from "../parts.js";
 import { HttpError, type Reply } from "../respond.js";
 import { duration, esc, url, utc, zoned } from "./html.js";
@@ -63,6 +64,12 @@ export async function runPage(needs: RunPageNeeds, id: string, query: URLSearchP
   const store = new ConsoleStore(sql);
   const [run, lines] = await Promise.all([store.run(id), new OutputStore(sql).lines(id, 0, OUTPUT_LINES)]);
   if (!run) throw new HttpError(404, `run ${id} not found`);
+  // Shown as the log shows them: a secret value the runner knows (registered after the row was
+  // written, or passed in a param) is hidden, as output lines are when read.
+  run.error = run.error === null ? null : scrub(run.error);
+  run.error_stack = run.error_stack === null ? null : scrub(run.error_stack);
+  run.params = scrubValue(run.params);
+  run.result = scrubValue(run.result);
   const attempts = run.scheduled_for ? await store.attempts(run.job_name, run.scheduled_for) : [];
   const timezone = needs.registry.get(run.job_name)?.timezone ?? "UTC";
   const progress =
