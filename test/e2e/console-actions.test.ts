@@ -27,8 +27,21 @@ beforeAll(async () => {
       return { exported: 17, region: ctx.params.region };
     },
   });
+  made.runner.registerJob({
+    name: "tail_import",
+    schedule: "@yearly",
+    run: (ctx) =>
+      new Promise<void>((resolve) => {
+        say = (line) => ctx.log.info(line);
+        finish = resolve;
+        tailing = true;
+      }),
+  });
   await made.runner.start();
 });
+let tailing = false;
+let say: (line: string) => void = () => {};
+let finish: () => void = () => {};
 afterAll(async () => {
   await closeBrowser();
   await made.runner.stop();
@@ -106,6 +119,26 @@ describe("the job page's forms", () => {
       { actor: "ops", action: "resume", details: {} },
       { actor: "ops", action: "trigger", details: { run_id: runId } },
     ]);
+    await context.close();
+  }, 60_000);
+
+  it("follows a running run's output: the page reloads itself, shows each new line, stops at the end", async (test) => {
+    const context = await (await launch(test)).newContext({
+      javaScriptEnabled: false,
+      httpCredentials: AUTH,
+    });
+    const page = await context.newPage();
+    const { runId } = await made.runner.triggerJob("tail_import");
+    await waitFor(() => tailing, 5000, "the run to start");
+    await page.goto(`${made.base}/runs/${runId}`);
+    await page.getByRole("link", { name: "Follow the output" }).click();
+    say("rows 1-1000 imported");
+    await page.getByText("info rows 1-1000 imported").waitFor({ timeout: 20_000 });
+    say("rows 1001-2000 imported");
+    await page.getByText("info rows 1001-2000 imported").waitFor({ timeout: 20_000 });
+    finish();
+    await page.getByText("succeeded", { exact: true }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('meta[http-equiv="refresh"]').count()).toBe(0);
     await context.close();
   }, 60_000);
 

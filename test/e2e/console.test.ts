@@ -184,7 +184,9 @@ describe("the console in headless Chromium", () => {
     await shootBothWidths(page, "console-run-running");
     // Following is asked for: the page then reloads itself until the run ends.
     await page.getByRole("link", { name: "Follow the output" }).click();
-    expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toBe("3");
+    expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toBe(
+      `3; url=/runs/${running!.id}?follow=1`,
+    );
     expect(await page.getByRole("link", { name: "Stop following" }).count()).toBe(1);
     await context.close();
   }, 60_000);

@@ -52,12 +52,17 @@ export interface Shell {
   /** Who serves the page: the replica's id, its state and its last heartbeat (already text). */
   replica: string;
   body: string;
-  /** Reload the page every so many seconds (a running run's output, without a script). */
-  refreshSeconds?: number;
+  /**
+   * Load `url` again after so many seconds (a running run's output, without a script). The address
+   * carries no fragment: a refresh to the same address with one only scrolls, it does not reload.
+   */
+  refresh?: { seconds: number; url: string };
 }
 
 export function page(shell: Shell): Reply {
-  const refresh = shell.refreshSeconds ? `<meta http-equiv="refresh" content="${shell.refreshSeconds}">` : "";
+  const refresh = shell.refresh
+    ? `<meta http-equiv="refresh" content="${shell.refresh.seconds}; url=${esc(shell.refresh.url)}">`
+    : "";
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">${refresh}
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -46,7 +46,7 @@ function followLink(run: RunDetail, following: boolean): string {
   if (run.status !== "running") return "";
   return following
     ? `<p class="notice">Following: this page reloads every 3 s while the run goes on. <a href="/runs/${esc(run.id)}">Stop following</a></p>`
-    : `<p><a href="/runs/${esc(run.id)}?follow=1#output">Follow the output</a> (reloads the page every 3 s)</p>`;
+    : `<p><a href="/runs/${esc(run.id)}?follow=1">Follow the output</a> (reloads the page every 3 s)</p>`;
 }
 
 /**
@@ -91,6 +91,7 @@ ${run.error ? `<section aria-labelledby="error"><h2 id="error">Error</h2><pre>${
     title: `run ${run.id}`,
     replica: replicaLine(needs),
     body,
-    refreshSeconds: following && run.status === "running" ? 3 : undefined,
+    refresh:
+      following && run.status === "running" ? { seconds: 3, url: `/runs/${run.id}?follow=1` } : undefined,
   });
 }
