@@ -139,6 +139,8 @@ export interface Job {
   pauseAfterFailures?: number;
   /** Where the job came from: "builtin", "code", a file path, or "api". */
   source: string;
+  /** The declarative kind of a jobs-file or API job; undefined for a job written in code. */
+  kind?: "http" | "command" | "sql";
   run: JobHandler;
 }
 

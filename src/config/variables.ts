@@ -131,14 +131,14 @@ export const VARIABLES = {
       .refine((user) => !user.includes(":"), "must not contain ':' (Basic Auth ends the user name there)")
       .describe("text without ':'"),
     group: "http",
-    description: "Basic Auth user of /v1/admin/*, /api/v1/* and the status page.",
+    description: "Basic Auth user of /v1/admin/*, /api/v1/* and the console.",
   },
   ADMIN_BASIC_PASSWORD: {
     key: "adminPassword",
     schema: text(),
     group: "http",
     secret: true,
-    description: "Basic Auth password of /v1/admin/*, /api/v1/* and the status page.",
+    description: "Basic Auth password of /v1/admin/*, /api/v1/* and the console.",
   },
   INTERNAL_SECRET: {
     key: "internalSecret",

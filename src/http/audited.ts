@@ -7,7 +7,9 @@ import type { Route } from "./server.js";
 /** The reply fields worth keeping with an event (never a definition's headers or a body). */
 function details(action: AuditAction, body: unknown, location: string | undefined): Record<string, unknown> {
   const reply = (body ?? {}) as Record<string, unknown>;
-  if (action === "trigger") return { run_id: reply.run_id ?? location?.replace(/^\/\?run=/, "") ?? null };
+  // The console's form answers 303 to the run's page: /runs/<id>.
+  if (action === "trigger")
+    return { run_id: reply.run_id ?? location?.match(/^\/runs\/(\d+)$/)?.[1] ?? null };
   if (action === "register") {
     const job = (reply.job ?? {}) as Record<string, unknown>;
     return { schedule: job.schedule ?? null, timezone: job.timezone ?? null, source: job.source ?? null };

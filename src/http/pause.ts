@@ -14,6 +14,40 @@ async function requireJob({ registry }: Parts, pauses: PauseStore, name: string)
 }
 
 /**
+ * Pause a known job (404 otherwise) for `actor` and record it in the audit trail; the expiry as
+ * ISO, or null. The admin API and the console's pause form both come here.
+ */
+export async function pauseAudited(
+  parts: Parts,
+  name: string,
+  input: { reason: string | null; until: Date | null },
+  actor: string,
+): Promise<string | null> {
+  const sql = parts.store().sql;
+  const pauses = new PauseStore(sql);
+  await requireJob(parts, pauses, name);
+  await pauses.pause(name, { by: actor, ...input });
+  const until = input.until?.toISOString() ?? null;
+  await new AuditStore(sql).record({
+    actor,
+    action: "pause",
+    jobName: name,
+    details: { reason: input.reason, until },
+  });
+  return until;
+}
+
+/** Resume a known job (404 otherwise); a resume that lifted a pause is an audit event. */
+export async function resumeAudited(parts: Parts, name: string, actor: string): Promise<boolean> {
+  const sql = parts.store().sql;
+  const pauses = new PauseStore(sql);
+  await requireJob(parts, pauses, name);
+  const wasPaused = await pauses.resume(name);
+  if (wasPaused) await new AuditStore(sql).record({ actor, action: "resume", jobName: name });
+  return wasPaused;
+}
+
+/**
  * POST /v1/admin/jobs/:name/pause with an optional body `{"reason": "...", "until": ISO}` or
  * `{"reason": "...", "for": "2h"}`: paused on every replica at their next claim, resumed by itself
  * at `until`. The owner is the caller (actorOf); the pause is in the audit trail.
@@ -25,18 +59,8 @@ export async function pauseJob(parts: Parts, name: string, req: IncomingMessage)
     throw new HttpError(400, `${unknown[0]}: unknown field (expected reason, until, for)`);
   const input = parsePause(body);
   if ("problems" in input) throw new HttpError(400, input.problems.join("; "));
-  const sql = parts.store().sql;
-  const pauses = new PauseStore(sql);
-  await requireJob(parts, pauses, name);
   const actor = actorOf(req, parts.config);
-  await pauses.pause(name, { by: actor, ...input });
-  const until = input.until?.toISOString() ?? null;
-  await new AuditStore(sql).record({
-    actor,
-    action: "pause",
-    jobName: name,
-    details: { reason: input.reason, until },
-  });
+  const until = await pauseAudited(parts, name, input, actor);
   return json(200, {
     job_name: name,
     paused: true,
@@ -50,11 +74,6 @@ export async function pauseJob(parts: Parts, name: string, req: IncomingMessage)
 export async function resumeJob(parts: Parts, name: string, req: IncomingMessage): Promise<Reply> {
   const body = await readJson(req);
   if (Object.keys(body).length > 0) throw new HttpError(400, `${Object.keys(body)[0]}: unknown field`);
-  const sql = parts.store().sql;
-  const pauses = new PauseStore(sql);
-  await requireJob(parts, pauses, name);
-  const wasPaused = await pauses.resume(name);
-  if (wasPaused)
-    await new AuditStore(sql).record({ actor: actorOf(req, parts.config), action: "resume", jobName: name });
+  const wasPaused = await resumeAudited(parts, name, actorOf(req, parts.config));
   return json(200, { job_name: name, paused: false, was_paused: wasPaused });
 }

@@ -3,13 +3,17 @@ import { adminRuns, adminStatus } from "./admin.js";
 import { adminAudit } from "./audit.js";
 import { audited } from "./audited.js";
 import { backfillJob } from "./backfill.js";
+import { pauseFromForm, resumeFromForm, triggerFromForm } from "./console/actions.js";
+import { jobPage } from "./console/job-page.js";
+import { overview } from "./console/overview.js";
+import { runPage } from "./console/run-page.js";
+import { timed } from "./console/timing.js";
 import { requireAdmin, requireTrigger } from "./auth.js";
 import { pageTokens, refuseCrossSite, requireJsonBody } from "./csrf.js";
 import { livez, readyz } from "./health.js";
 import type { SidecarParts } from "./parts.js";
 import { deleteJob, lastResult, listJobs, registerJob } from "./scheduler-api.js";
 import type { Route } from "./server.js";
-import { statusPage, triggerFromPage } from "./status-page.js";
 import { pauseJob, resumeJob } from "./pause.js";
 import { adminRun, adminRunLogs } from "./runs.js";
 import { adminSlots } from "./slots.js";
@@ -148,15 +152,25 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
         audited(parts, "delete", (_req, p) => deleteJob(parts, p.name!)),
       ),
     ),
-    route(
-      "GET",
-      "/",
-      admin((_req, _p, q) => statusPage(parts, { token: tokens.issue(), runId: q.get("run") })),
-    ),
+    // The console (src/http/console/): admin auth like /v1/admin; each form post refuses
+    // cross-site requests and checks the page's token (console/actions.ts).
+    route("GET", "/", admin(timed((_req, _p, q) => overview(parts, q, tokens.issue())))),
+    route("GET", "/jobs/:name", admin(timed((_req, p, q) => jobPage(parts, p.name!, q, tokens.issue())))),
+    route("GET", "/runs/(?<id>[^/]+)", admin(timed((_req, p, q) => runPage(parts, p.id!, q)))),
     route(
       "POST",
       "/ui/jobs/:name/trigger",
-      admin(audited(parts, "trigger", (req, p) => triggerFromPage(parts, tokens, p.name!, req))),
+      admin(audited(parts, "trigger", (req, p) => triggerFromForm(parts, tokens, p.name!, req))),
+    ),
+    route(
+      "POST",
+      "/ui/jobs/:name/pause",
+      admin((req, p) => pauseFromForm(parts, tokens, p.name!, req)),
+    ),
+    route(
+      "POST",
+      "/ui/jobs/:name/resume",
+      admin((req, p) => resumeFromForm(parts, tokens, p.name!, req)),
     ),
   ];
 }

@@ -111,7 +111,7 @@ export function parseDeclarativeJob(
     return { problems: problems.map((p) => ({ ...p, message: scrub(p.message, secrets) })) };
   }
   for (const secret of secrets) registerSecret(secret);
-  return { job: toJob(options.data, handler, source), problems: [] };
+  return { job: { ...toJob(options.data, handler, source), kind: kinds[0] }, problems: [] };
 }
 
 function build(

@@ -1,7 +1,8 @@
 import type { Registry } from "../jobs/registry.js";
 import { nextInstant } from "../schedule/cron.js";
-import { OverdueClock } from "../schedule/overdue.js";
+import { type Overdue, OverdueClock } from "../schedule/overdue.js";
 import { type PendingRetry, RUNNER_ROW, type Store } from "../store/store.js";
+import type { Job } from "../types.js";
 import { iso } from "../util/iso.js";
 import { type JobView, jobView } from "./job-view.js";
 
@@ -62,21 +63,41 @@ export function pendingRetryText(retry: (PendingRetryView & { count?: number }) 
 }
 
 /**
- * Per-job state from the database, with next runs from this process's registry. Jobs known only
- * to the database (other replicas, removed jobs) are listed too, without a next run.
+ * One clock for every call: it remembers each schedule's expected slot until the next one is due,
+ * so a page or a status of 1,000 jobs computes them once per slot rather than on every request
+ * (about 0.2 ms a job: 200 ms a call for 1,000 jobs).
  */
-export async function jobStatus(
+const clock = new OverdueClock();
+
+type StatusRow = Awaited<ReturnType<Store["status"]>>[number];
+
+/** A job's state before it is written out: the database's row, its definition here, times as Dates. */
+export interface JobState {
+  row: StatusRow;
+  job: Job | undefined;
+  next: Date | null | undefined;
+  late: Overdue | undefined;
+  /** The job's soonest retry waiting for its backoff, with how many wait. */
+  retry: (PendingRetry & { count: number }) | undefined;
+}
+
+/**
+ * Per-job state from the database, with next runs from this process's registry. Jobs known only
+ * to the database (other replicas, removed jobs) are listed too, without a next run. With `only`,
+ * that one job's (an empty list when the database has no row for it). The console counts and
+ * filters 1,000 of these and writes out only the 50 it shows (statusOf).
+ */
+export async function jobStates(
   store: Store,
   registry: Registry,
   nextRunAt?: (name: string) => Date | undefined,
-): Promise<JobStatus[]> {
-  const [rows, retries] = await Promise.all([store.status(), store.retries.nextPerJob()]);
+  only?: string,
+): Promise<JobState[]> {
+  const [rows, retries] = await Promise.all([store.status(only), store.retries.nextPerJob()]);
   const now = new Date();
-  const clock = new OverdueClock();
   return rows.map((row) => {
     const job = row.name === RUNNER_ROW ? undefined : registry.get(row.name);
     const next = job && (nextRunAt?.(row.name) ?? nextInstant(job.schedule, job.timezone, now, job.dst));
-    const view = job ? jobView(job, next) : undefined;
     const late =
       job &&
       clock.overdue(
@@ -84,27 +105,43 @@ export async function jobStatus(
         { lastSuccessAt: row.last_success_at, firstSeenAt: row.first_seen_at },
         now.getTime(),
       );
-    return {
-      ...view,
-      name: row.name,
-      last_heartbeat: iso(row.last_heartbeat),
-      runner_id: row.runner_id,
-      last_success_at: iso(row.last_success_at),
-      consecutive_failures: row.consecutive_failures,
-      last_error: row.last_error,
-      last_error_at: iso(row.last_error_at),
-      next_run_at: view?.next_run_at ?? null,
-      paused: row.paused,
-      paused_by: row.paused_by,
-      paused_reason: row.paused_reason,
-      paused_until: iso(row.paused_until),
-      running: row.running,
-      progress: row.progress,
-      expected_last_run_at: iso(late?.expectedLastRunAt),
-      overdue_seconds: late ? Math.floor(late.overdueSeconds) : null,
-      pending_retry: pendingRetryOf(retries.get(row.name)),
-    };
+    return { row, job, next, late, retry: retries.get(row.name) };
   });
+}
+
+/** A state as GET /v1/admin/jobs/status writes it. */
+export function statusOf({ row, job, next, late, retry }: JobState): JobStatus {
+  const view = job ? jobView(job, next) : undefined;
+  return {
+    ...view,
+    name: row.name,
+    last_heartbeat: iso(row.last_heartbeat),
+    runner_id: row.runner_id,
+    last_success_at: iso(row.last_success_at),
+    consecutive_failures: row.consecutive_failures,
+    last_error: row.last_error,
+    last_error_at: iso(row.last_error_at),
+    next_run_at: view?.next_run_at ?? null,
+    paused: row.paused,
+    paused_by: row.paused_by,
+    paused_reason: row.paused_reason,
+    paused_until: iso(row.paused_until),
+    running: row.running,
+    progress: row.progress,
+    expected_last_run_at: iso(late?.expectedLastRunAt),
+    overdue_seconds: late ? Math.floor(late.overdueSeconds) : null,
+    pending_retry: pendingRetryOf(retry),
+  };
+}
+
+/** Every job's status (or one job's, with `only`), as jobStates says, written out. */
+export async function jobStatus(
+  store: Store,
+  registry: Registry,
+  nextRunAt?: (name: string) => Date | undefined,
+  only?: string,
+): Promise<JobStatus[]> {
+  return (await jobStates(store, registry, nextRunAt, only)).map(statusOf);
 }
 
 /** "3/10", "3" without a total, or nothing. */

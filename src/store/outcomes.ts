@@ -2,6 +2,9 @@ import type { RunOutcome } from "../types.js";
 import type { StoreScope } from "./fragments.js";
 import { FAILURE_STATUSES, type FailureCount } from "./runs.js";
 
+/** A stack beyond this is cut: the run page shows it, nothing parses it. */
+const MAX_STACK_CHARS = 16_384;
+
 /** One finished run to record. */
 export interface FinishedRun {
   id: string;
@@ -34,6 +37,8 @@ export class OutcomeStore {
       status: run.outcome.status,
       duration_ms: Math.round(run.outcome.durationMs),
       error: run.outcome.error ?? null,
+      // Kept for the run page; bounded, since a stack can grow without limit (recursion, long messages).
+      error_stack: run.outcome.errorStack?.slice(0, MAX_STACK_CHARS) ?? null,
       result: run.outcome.result === undefined ? null : run.outcome.result,
       failed: FAILURE_STATUSES.includes(run.outcome.status),
     }));
@@ -50,10 +55,10 @@ export class OutcomeStore {
     >`
       with input as (
         select * from json_to_recordset(${sql.json(input as never)}::json)
-          as i(ord int, id bigint, job_name text, status text, duration_ms int, error text, result jsonb, failed boolean)
+          as i(ord int, id bigint, job_name text, status text, duration_ms int, error text, error_stack text, result jsonb, failed boolean)
       ), updated as (
         update job_runs r set status = i.status, finished_at = now(), duration_ms = i.duration_ms,
-          error = i.error, result = i.result, lease_until = null
+          error = i.error, error_stack = i.error_stack, result = i.result, lease_until = null
         from input i
         where r.id = i.id and r.status in ('running', 'abandoned')
         returning i.ord, i.job_name, i.status, i.error, i.failed

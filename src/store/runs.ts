@@ -252,16 +252,4 @@ export class RunStore {
       order by finished_at desc nulls last, id desc limit 1`;
     return row;
   }
-
-  /** The newest `perJob` runs of every job, for the status page's bars. */
-  async recentRuns(
-    perJob: number,
-  ): Promise<Pick<RunRow, "id" | "job_name" | "status" | "started_at" | "duration_ms">[]> {
-    return this.scope.sql`
-      select id, job_name, status, started_at, duration_ms from (
-        select id::text, job_name, status, started_at, duration_ms,
-          row_number() over (partition by job_name order by started_at desc, id desc) as n
-        from job_runs
-      ) r where n <= ${perJob} order by job_name, started_at`;
-  }
 }

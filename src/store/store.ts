@@ -121,9 +121,6 @@ export class Store {
   lastFinishedRun(jobName: string) {
     return this.runs.lastFinishedRun(jobName);
   }
-  recentRuns(perJob: number) {
-    return this.runs.recentRuns(perJob);
-  }
 
   // job_released_slots (src/store/releases.ts)
   releaseClaims(ids: string[]) {
@@ -173,8 +170,8 @@ export class Store {
   setPaused(jobName: string, paused: boolean, by: string) {
     return this.jobs.setPaused(jobName, paused, by);
   }
-  status() {
-    return this.jobs.status();
+  status(only?: string) {
+    return this.jobs.status(only);
   }
 
   // job_definitions (src/store/definitions.ts)

@@ -162,9 +162,11 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
       const page = await context.newPage();
       await page.goto(`${made.base}/`);
       await page.locator('tr[data-job="report"]').getByRole("button", { name: "Run now" }).click();
-      await page.waitForURL(/\/\?run=\d+$/);
-      const runId = /run=(\d+)/.exec(page.url())![1];
-      await expect(page.getByRole("status").innerText()).resolves.toBe(`Started report (run ${runId})`);
+      await page.waitForURL(/\/runs\/\d+$/);
+      const runId = /\/runs\/(\d+)$/.exec(page.url())![1];
+      await expect(page.getByRole("heading", { level: 1 }).innerText()).resolves.toBe(
+        `Run ${runId} of report`,
+      );
       const rows = await db.sql`select job_name, trigger from job_runs where id = ${runId!}`;
       expect(rows).toEqual([{ job_name: "report", trigger: "http" }]);
     } finally {

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const FILES = ["test/e2e/prometheus.test.ts", "test/http/metrics.test.ts", "test/e2e/status-page.test.ts"];
+const FILES = ["test/e2e/prometheus.test.ts", "test/http/metrics.test.ts", "test/e2e/console.test.ts"];
 
 /**
  * vitest on the files that need chromium, promtool and prometheus, in a child process whose PATH
@@ -43,7 +43,7 @@ describe("tests that need an outside program", () => {
     expect(output).toContain("skipped: prometheus is not installed (apt-get install -y prometheus");
     expect(output).toContain("skipped: promtool is not installed (apt-get install -y prometheus");
     expect(output).toContain("skipped: chromium is not installed (apt-get install -y chromium");
-    expect(output).toMatch(/Tests\s+\d+ passed \| 3 skipped/);
+    expect(output).toMatch(/Tests\s+\d+ passed \| 6 skipped/);
     expect(code).toBe(0);
   }, 120_000);
 

@@ -59,7 +59,7 @@ const post = (path: string, headers: Record<string, string> = {}, body?: string)
   made.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
 describe("admin API", () => {
-  it("shows a running run's latest progress in the admin status and on the status page", async () => {
+  it("shows a running run's latest progress in the admin status and on the console", async () => {
     const { done } = await runner.triggerJob("halfway");
     const status = async () => {
       const { jobs } = (await (await made.request("/v1/admin/jobs/status", { headers: ADMIN })).json()) as {
@@ -69,7 +69,9 @@ describe("admin API", () => {
     };
     // The first report is written at once, the latest (3 of 10) within a second.
     await waitFor(async () => JSON.stringify((await status()).progress) === '{"done":3,"total":10}', 5000);
-    expect(await (await made.request("/", { headers: ADMIN })).text()).toContain("running: 3/10");
+    expect(await (await made.request("/", { headers: ADMIN })).text()).toContain(
+      '<span class="tag t-running">running</span> 1 (3/10)',
+    );
     finishHalfway();
     await done;
     expect(await status()).toMatchObject({ running: 0, progress: null });

@@ -106,7 +106,7 @@ describe("the JSON routes refuse what a foreign page can send", () => {
   });
 });
 
-describe("the status page's Run now", () => {
+describe("the console's Run now", () => {
   const page = async () => {
     const res = await made.request("/", { headers: ADMIN });
     expect(res.status).toBe(200);
@@ -136,7 +136,7 @@ describe("the status page's Run now", () => {
 
     const ok = await post({ token: token! }, { origin: made.base, "sec-fetch-site": "same-origin" });
     expect(ok.status).toBe(303);
-    expect(ok.headers.get("location")).toMatch(/^\/\?run=\d+$/);
+    expect(ok.headers.get("location")).toMatch(/^\/runs\/\d+$/);
     expect(await httpRuns()).toBe(before + 1);
   });
 
@@ -152,15 +152,16 @@ describe("the status page's Run now", () => {
   it("says which run started from the run's row, never from text in the address", async () => {
     const { token } = await page();
     const location = (await post({ token: token! }, { origin: made.base })).headers.get("location")!;
-    const runId = /run=(\d+)/.exec(location)![1];
-    const shown = await made.request(`${location}&triggered=Payroll%20wired%20to%20IBAN%20X`, {
+    const runId = /^\/runs\/(\d+)$/.exec(location)![1];
+    const shown = await (await made.request(location, { headers: ADMIN })).text();
+    expect(shown).toContain(`<h1>Run ${runId} of <a href="/jobs/report">report</a></h1>`);
+    const planted = await made.request(`${location}?triggered=Payroll%20wired%20to%20IBAN%20X`, {
       headers: ADMIN,
     });
-    const html = await shown.text();
-    expect(html).toContain(`Started report (run ${runId})`);
-    expect(html).not.toContain("Payroll");
-    const spoofed = await (await made.request("/?run=99999999&triggered=Hacked", { headers: ADMIN })).text();
-    expect(spoofed).not.toContain("Hacked");
-    expect(spoofed).not.toContain('role="status"');
+    expect(planted.status).toBe(400);
+    expect(await planted.text()).not.toContain("Payroll");
+    const spoofed = await made.request("/?run=99999999&triggered=Hacked", { headers: ADMIN });
+    expect(spoofed.status).toBe(400);
+    expect(await spoofed.text()).not.toContain("Hacked");
   });
 });

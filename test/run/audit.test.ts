@@ -82,7 +82,7 @@ describe("the audit trail", () => {
     expect(JSON.stringify(trail)).not.toContain("do-not-keep-me");
   });
 
-  it("records the status page's Run now with the Basic user and the run id; a refused form is no event", async () => {
+  it("records the console's Run now with the Basic user and the run id; a refused form is no event", async () => {
     const html = await (await made.request("/", { headers: ADMIN })).text();
     const token = /name="token" value="([^"]+)"/.exec(html)![1]!;
     const form = (body: Record<string, string>) =>
@@ -97,7 +97,7 @@ describe("the audit trail", () => {
     expect((await events("?job=report&limit=1000")).length).toBe(before);
     const ok = await form({ token });
     expect(ok.status).toBe(303);
-    const runId = /run=(\d+)/.exec(ok.headers.get("location")!)![1];
+    const runId = /^\/runs\/(\d+)$/.exec(ok.headers.get("location")!)![1];
     const [newest] = await events("?job=report&limit=1");
     expect(newest).toMatchObject({ actor: "ops", action: "trigger", details: { run_id: runId } });
   });
