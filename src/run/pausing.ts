@@ -36,14 +36,21 @@ export function autoPause(events: RunEventBus, sql: Sql, log: Logger): void {
   });
 }
 
-/** The loop's step: lift every pause whose expiry has passed, each an audited resume. */
+/**
+ * The loop's step: lift every pause whose expiry has passed, each an audited resume. One
+ * transaction: a resume is never seen without its audit event, nor lost with it.
+ */
 export async function liftExpiredPauses(sql: Sql): Promise<void> {
-  const audit = new AuditStore(sql);
-  for (const row of await new PauseStore(sql).resumeExpired())
-    await audit.record({
-      actor: RUNNER_ACTOR,
-      action: "resume",
-      jobName: row.job_name,
-      details: { expired: true, paused_by: row.paused_by, reason: row.paused_reason },
-    });
+  await sql.begin(async (transaction) => {
+    // The stores only run statements, which a transaction's handle serves like the pool's.
+    const tx = transaction as unknown as Sql;
+    const audit = new AuditStore(tx);
+    for (const row of await new PauseStore(tx).resumeExpired())
+      await audit.record({
+        actor: RUNNER_ACTOR,
+        action: "resume",
+        jobName: row.job_name,
+        details: { expired: true, paused_by: row.paused_by, reason: row.paused_reason },
+      });
+  });
 }
