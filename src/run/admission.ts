@@ -1,10 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "pino";
-import { errorMessage } from "../errors.js";
-import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
-import type { Store } from "../store/store.js";
 import type { Job, SlotFire } from "../types.js";
-import type { RunEventBus } from "./events.js";
 
 export type { MissReason } from "./events.js";
 
@@ -62,34 +57,4 @@ export function startOf(fire: SlotFire): Date {
     .digest()
     .readUInt32BE(0);
   return new Date(fire.instant.getTime() + (hash % (jitter + 1)));
-}
-
-/**
- * Slots this replica had no room for: once their instant is past the on-time tolerance, any that
- * no replica claimed are recorded skipped ("missed: at capacity"), once across replicas by the
- * slot's unique key. Returns the timer (cleared at a stop: then the replicas still running decide).
- */
-export function settleLeftovers(
-  fires: SlotFire[],
-  store: Pick<Store, "recordMissed">,
-  events: RunEventBus,
-  log: Logger,
-  done: () => void,
-): NodeJS.Timeout {
-  const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
-  const timer = setTimeout(
-    () => {
-      done();
-      store
-        .recordMissed(
-          fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
-          AT_CAPACITY,
-        )
-        .then((slots) => events.emit("missed", { reason: "at capacity", slots }))
-        .catch((error) => log.warn("could not record slots missed at capacity: %s", errorMessage(error)));
-    },
-    Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
-  );
-  timer.unref();
-  return timer;
 }

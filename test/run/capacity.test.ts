@@ -70,6 +70,40 @@ describe("MAX_CONCURRENT_RUNS", () => {
       await db.sql`select job_name, scheduled_for from job_runs group by 1, 2 having count(*) > 1`;
     expect(dupes).toEqual([]);
   });
+
+  it("leaves what a full replica cannot run to one with room within the instant, and records none missed while there was room", async () => {
+    // 6 jobs holding 2 s need 12 runs at once, and 18 for a moment at each instant (the runs of
+    // two seconds ago end just after it): more than one replica's 8, less than two replicas' 16
+    // once a slot can wait for room until its on-time tolerance ends.
+    const a = replica("a", 8, 6, 2000);
+    const b = replica("b", 8, 6, 2000);
+    await Promise.all([a.runner.start(), b.runner.start()]);
+    await waitFor(() => a.load.runs > 0 && b.load.runs > 0, 10_000, "both replicas running slots");
+    const from = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3000);
+    const to = new Date(from.getTime() + 5000);
+    // The window's last slots are settled once their tolerance (2 s) has passed.
+    await waitFor(
+      async () => {
+        const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from job_runs where scheduled_for >= ${from} and scheduled_for < ${to}`;
+        return Date.now() > to.getTime() + 2500 && row!.n === 6 * 5;
+      },
+      20_000,
+      "a row for every slot of the window",
+    );
+    const rows = await db.sql<{ runner_id: string; status: string; n: number }[]>`
+      select runner_id, status, count(*)::int as n from job_runs
+      where scheduled_for >= ${from} and scheduled_for < ${to} group by 1, 2 order by 1, 2`;
+    // Every slot of the window ran, none was recorded missed, the two replicas shared them.
+    expect(rows.every((r) => r.status === "succeeded" || r.status === "running")).toBe(true);
+    const share = (id: string) => rows.filter((r) => r.runner_id === id).reduce((n, r) => n + r.n, 0);
+    expect(share("a") + share("b")).toBe(30);
+    expect(Math.min(share("a"), share("b"))).toBeGreaterThanOrEqual(8);
+    expect(Math.max(a.load.max, b.load.max)).toBeLessThanOrEqual(8);
+    const dupes =
+      await db.sql`select job_name, scheduled_for from job_runs group by 1, 2 having count(*) > 1`;
+    expect(dupes).toEqual([]);
+  });
 });
 
 describe("overload", () => {
