@@ -20,7 +20,7 @@ export interface WaitingSlotsNeeds {
 /**
  * Slots this replica had no room for when they came due. They wait until the instant's on-time
  * tolerance has passed: whenever room frees up here (a handler settled, or a claim lost slots to
- * another replica), the oldest are claimed, so a slot is not given up while any replica can still
+ * another replica), the newest are claimed, so a slot is not given up while any replica can still
  * run it on time. At the end of the tolerance, the ones no replica claimed are recorded skipped
  * ("missed: at capacity"), once across replicas by the slot's unique key.
  */
@@ -41,15 +41,17 @@ export class WaitingSlots {
   add(fires: SlotFire[]): void {
     if (fires.length === 0) return;
     this.#waiting.push(...fires);
-    // Stable: slots of one instant keep this replica's order.
-    this.#waiting.sort((a, b) => a.instant.getTime() - b.instant.getTime());
-    const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
+    // Newest first: a slot claimed when room frees starts closest to its instant, and the older
+    // ones are the nearest to being given up anyway. Stable: one instant keeps this replica's order.
+    this.#waiting.sort((a, b) => b.instant.getTime() - a.instant.getTime());
+    const until = Math.max(...fires.map((fire) => fire.instant.getTime())) + ON_TIME_TOLERANCE_MS;
     const timer = setTimeout(
       () => {
         this.#timers.delete(timer);
-        this.#expire();
+        // By `until`, not Date.now(): a timer may fire a fraction of a millisecond early.
+        this.#expire(until);
       },
-      Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
+      Math.max(0, until - Date.now()),
     );
     timer.unref();
     this.#timers.add(timer);
@@ -82,17 +84,23 @@ export class WaitingSlots {
     // Handlers settling in the same turn free room together: claim once for all of them.
     await new Promise((resolve) => setImmediate(resolve));
     const { room, claim, log } = this.needs;
-    while (this.#waiting.length > 0 && room() > 0) {
+    for (let free = room(); free > 0; free = room()) {
+      // Slots past their tolerance stay for their timer, which records them.
       const now = Date.now();
-      const batch = this.#waiting
-        .splice(0, room())
-        .filter((f) => f.instant.getTime() + ON_TIME_TOLERANCE_MS > now);
-      if (batch.length === 0) continue;
+      const batch: SlotFire[] = [];
+      const rest: SlotFire[] = [];
+      for (const fire of this.#waiting)
+        (batch.length < free && fire.instant.getTime() + ON_TIME_TOLERANCE_MS > now ? batch : rest).push(
+          fire,
+        );
+      if (batch.length === 0) return;
+      this.#waiting = rest;
       try {
         await claim(batch);
       } catch (error) {
-        // The database did not answer: the slots are recorded missed at capacity if it comes
-        // back in time, else left to the job's catch-up policy like any slot of an outage.
+        // The database did not answer: back to waiting, so their timer records them missed at
+        // capacity if it is back by then (the claim may have landed: the unique key decides).
+        this.add(batch);
         log.warn(
           { slots: batch.length },
           "claiming slots that waited for room failed: %s",
@@ -104,11 +112,11 @@ export class WaitingSlots {
   }
 
   /** Record the slots whose tolerance has passed and that nobody claimed (a claimed one conflicts). */
-  #expire(): void {
-    const now = Date.now();
-    const expired = this.#waiting.filter((f) => f.instant.getTime() + ON_TIME_TOLERANCE_MS <= now);
+  #expire(until: number): void {
+    const over = (fire: SlotFire) => fire.instant.getTime() + ON_TIME_TOLERANCE_MS <= until;
+    const expired = this.#waiting.filter(over);
     if (expired.length === 0) return;
-    this.#waiting = this.#waiting.filter((f) => f.instant.getTime() + ON_TIME_TOLERANCE_MS > now);
+    this.#waiting = this.#waiting.filter((fire) => !over(fire));
     const { store, events, log } = this.needs;
     store
       .recordMissed(

@@ -49,6 +49,18 @@ describe("MAX_CONCURRENT_RUNS", () => {
       10_000,
     );
     await waitFor(() => one.load.runs >= 6, 10_000);
+    // Every slot of a window has its one row: run, or recorded missed once its tolerance (2 s) ended.
+    const from = new Date(Math.ceil(Date.now() / 1000) * 1000);
+    const to = new Date(from.getTime() + 3000);
+    await waitFor(
+      async () => {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int as n from job_runs where scheduled_for >= ${from} and scheduled_for < ${to}`;
+        return Date.now() > to.getTime() + 2500 && row!.n === 5 * 3;
+      },
+      20_000,
+      "a row for every slot of the window",
+    );
     await one.runner.stop();
     expect(one.load.max).toBeLessThanOrEqual(3);
     const lines = one.lines.filter((line) => line.includes("slots missed"));
