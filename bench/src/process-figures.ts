@@ -9,7 +9,7 @@ import { percentile } from "./stats.js";
 
 const BIN = resolve(ROOT, "bin/runner");
 
-function startRunner(env: Record<string, string>, args: string[] = []): ChildProcess {
+export function startRunner(env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, [BIN, "run", ...args], {
     env: {
       PATH: process.env.PATH,
@@ -22,8 +22,11 @@ function startRunner(env: Record<string, string>, args: string[] = []): ChildPro
   });
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+/** A child killed by a signal has no exit code, only a signal code: either means it is gone. */
+export const exited = (child: ChildProcess) =>
+  new Promise<void>((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
+  );
 
 /** Process start to the first /readyz 200, and SIGTERM to exit with nothing running (ms). */
 export async function startStop(url: string, schema: string): Promise<{ startMs: number; stopMs: number }> {
