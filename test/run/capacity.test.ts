@@ -35,6 +35,25 @@ function replica(id: string, maxRuns: number, jobs: number, holdMs: number) {
   return { ...made, load };
 }
 
+/**
+ * Wait until every slot of `seconds` seconds from `fromMs` has its row (`jobs` a second): the
+ * window's last slots are settled once their on-time tolerance (2 s) has passed.
+ */
+async function windowSettled(fromMs: number, seconds: number, jobs: number) {
+  const from = new Date(fromMs);
+  const to = new Date(fromMs + seconds * 1000);
+  await waitFor(
+    async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from job_runs where scheduled_for >= ${from} and scheduled_for < ${to}`;
+      return Date.now() > to.getTime() + 2500 && row!.n === jobs * seconds;
+    },
+    20_000,
+    "a row for every slot of the window",
+  );
+  return { from, to };
+}
+
 const fates = () =>
   db.sql<{ runner_id: string; status: string; error: string | null; n: number }[]>`
     select runner_id, status, error, count(*)::int as n from job_runs group by 1, 2, 3 order by 1, 2`;
@@ -49,18 +68,8 @@ describe("MAX_CONCURRENT_RUNS", () => {
       10_000,
     );
     await waitFor(() => one.load.runs >= 6, 10_000);
-    // Every slot of a window has its one row: run, or recorded missed once its tolerance (2 s) ended.
-    const from = new Date(Math.ceil(Date.now() / 1000) * 1000);
-    const to = new Date(from.getTime() + 3000);
-    await waitFor(
-      async () => {
-        const [row] = await db.sql<{ n: number }[]>`
-          select count(*)::int as n from job_runs where scheduled_for >= ${from} and scheduled_for < ${to}`;
-        return Date.now() > to.getTime() + 2500 && row!.n === 5 * 3;
-      },
-      20_000,
-      "a row for every slot of the window",
-    );
+    // Every slot of a window has its one row: run, or recorded missed once its tolerance ended.
+    await windowSettled(Math.ceil(Date.now() / 1000) * 1000, 3, 5);
     await one.runner.stop();
     expect(one.load.max).toBeLessThanOrEqual(3);
     const lines = one.lines.filter((line) => line.includes("slots missed"));
@@ -91,18 +100,7 @@ describe("MAX_CONCURRENT_RUNS", () => {
     const b = replica("b", 8, 6, 2000);
     await Promise.all([a.runner.start(), b.runner.start()]);
     await waitFor(() => a.load.runs > 0 && b.load.runs > 0, 10_000, "both replicas running slots");
-    const from = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3000);
-    const to = new Date(from.getTime() + 5000);
-    // The window's last slots are settled once their tolerance (2 s) has passed.
-    await waitFor(
-      async () => {
-        const [row] = await db.sql<{ n: number }[]>`
-        select count(*)::int as n from job_runs where scheduled_for >= ${from} and scheduled_for < ${to}`;
-        return Date.now() > to.getTime() + 2500 && row!.n === 6 * 5;
-      },
-      20_000,
-      "a row for every slot of the window",
-    );
+    const { from, to } = await windowSettled(Math.ceil(Date.now() / 1000) * 1000 + 3000, 5, 6);
     const rows = await db.sql<{ runner_id: string; status: string; n: number }[]>`
       select runner_id, status, count(*)::int as n from job_runs
       where scheduled_for >= ${from} and scheduled_for < ${to} group by 1, 2 order by 1, 2`;
