@@ -148,5 +148,6 @@ async function metricsOf(daemon: Daemon) {
     cache: new StateCache(daemon.events),
     nextRunAt: () => undefined,
     runningCount: () => 0,
+    perJob: "on",
   });
 }
