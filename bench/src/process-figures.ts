@@ -1,10 +1,8 @@
 /** Figures that need whole `runner` processes: start and stop, and scale-out across replicas. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import postgres from "postgres";
-import { freePort, ROOT, sleep } from "./lib.js";
+import { freePort, jobsModule, ROOT, sleep } from "./lib.js";
 import { percentile } from "./stats.js";
 
 const BIN = resolve(ROOT, "bin/runner");
@@ -81,16 +79,12 @@ export async function scaleOut(
   seconds: number,
   replicas: number,
 ): Promise<ScaleOut> {
-  const dir = mkdtempSync(join(tmpdir(), "runner-bench-"));
-  const module = join(dir, "jobs.mjs");
-  writeFileSync(
-    module,
-    `const now = () => performance.timeOrigin + performance.now();
-export default Array.from({ length: ${jobs} }, (_, i) => ({
+  const module = jobsModule(
+    jobs,
+    `(_, i) => ({
   name: "tick-" + i, schedule: "* * * * * *", catchUp: "none", overlap: "allow",
   run: (ctx) => ({ delay_ms: now() - ctx.scheduledFor.getTime() }),
-}));
-`,
+})`,
   );
   const children = Array.from({ length: replicas }, (_, i) =>
     startRunner(

@@ -13,6 +13,7 @@ import { startEmbedded } from "../../dist/store/embedded.js";
 import { HERE, worker } from "./lib.js";
 import { type ScaleOut, scaleOut, startStop } from "./process-figures.js";
 import { replicaShares } from "./share-figure.js";
+import { failoverRow } from "./failover-sim.js";
 import { median, percentile, spread } from "./stats.js";
 
 const SHORT = process.argv.includes("--short") || process.env.BENCH_SHORT === "1";
@@ -311,7 +312,7 @@ async function scale(url: string) {
 async function shares(url: string) {
   const sizes = size(
     { jobs: 300, holdMs: 2000, maxConcurrentRuns: 250, seconds: 30 },
-    { jobs: 12, holdMs: 500, maxConcurrentRuns: 5, seconds: 3 },
+    { jobs: 12, holdMs: 500, maxConcurrentRuns: 5, seconds: 6 },
   );
   const row = await replicaShares(url, schema, sizes);
   rows.push({
@@ -384,6 +385,21 @@ async function main() {
     ["scrape", () => scrape(url!)],
     ["scale-out", () => scale(url!)],
     ["replica shares", () => shares(url!)],
+    [
+      "failover simulation",
+      async () => {
+        rows.push(
+          await failoverRow(
+            url!,
+            schema("failover"),
+            size(
+              { replicas: 10, jobs: 50_000, seconds: 20, startupMs: 600_000 },
+              { replicas: 3, jobs: 600, seconds: 3, startupMs: 60_000 },
+            ),
+          ),
+        );
+      },
+    ],
   ];
   try {
     for (const [name, step] of steps) {

@@ -5,11 +5,8 @@
  * runs, each replica taking a share. One of the three is SIGKILLed in the middle, and exactly once
  * is read from job_runs across the kill.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import postgres from "postgres";
-import { sleep } from "./lib.js";
+import { jobsModule, sleep } from "./lib.js";
 import { exited, startRunner } from "./process-figures.js";
 import { percentile } from "./stats.js";
 
@@ -49,21 +46,17 @@ export interface Share {
 }
 
 export async function share(url: string, schema: string, args: ShareArgs): Promise<Share> {
-  const dir = mkdtempSync(join(tmpdir(), "runner-bench-share-"));
-  const module = join(dir, "jobs.mjs");
   // The delay is measured at the handler's start and returned, so it lands in job_runs.result.
-  writeFileSync(
-    module,
-    `const now = () => performance.timeOrigin + performance.now();
-export default Array.from({ length: ${args.jobs} }, (_, i) => ({
+  const module = jobsModule(
+    args.jobs,
+    `(_, i) => ({
   name: "hold-" + i, schedule: "* * * * * *", catchUp: "none", overlap: "allow", timeout: "30s",
   run: async (ctx) => {
     const delay_ms = now() - ctx.scheduledFor.getTime();
     await new Promise((resolve) => setTimeout(resolve, ${args.holdMs}));
     return { delay_ms };
   },
-}));
-`,
+})`,
   );
   const env = (i: number) => ({
     DATABASE_URL: url,
