@@ -6,10 +6,11 @@ import { nicknameProblem } from "./nicknames.js";
 /**
  * Cron arithmetic. croner is used as a calculator only: it never arms a timer here.
  *
- * A compiled croner pattern weighs about 85 KB (croner 11 keeps a 10,000-entry year table in each),
- * so holding one per job costs 0.9 GB at 10,000 jobs. Instead a small LRU keeps the recently used
- * patterns: jobs that share an expression share one, and a job with a unique expression compiles
- * its pattern (about 0.07 ms) when its next instant is computed, which happens once per fire.
+ * A compiled croner pattern weighed about 85 KB (croner 11 fills a 10,000-entry year table in each,
+ * now shared: see EVERY_YEAR), so holding one per job cost 0.9 GB at 10,000 jobs. Instead a small
+ * LRU keeps the recently used patterns: jobs that share an expression share one, and a job with a
+ * unique expression compiles its pattern (about 0.07 ms) when its next instant is computed, which
+ * happens once per fire (and once at registration and start together, see lastUtc).
  */
 const CACHE_SIZE = 64;
 const cache = new Map<string, Cron>();
