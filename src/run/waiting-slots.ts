@@ -33,18 +33,17 @@ export class WaitingSlots {
 
   constructor(private readonly needs: WaitingSlotsNeeds) {}
 
-  get size(): number {
-    return this.#waiting.length;
-  }
-
   /** Slots left over at their claim; settled by the end of their tolerance. */
   add(fires: SlotFire[]): void {
     if (fires.length === 0) return;
-    this.#waiting.push(...fires);
+    // concat and a loop, not spreads: 100,000 slots as arguments would overflow the stack.
+    this.#waiting = this.#waiting.concat(fires);
     // Newest first: a slot claimed when room frees starts closest to its instant, and the older
     // ones are the nearest to being given up anyway. Stable: one instant keeps this replica's order.
     this.#waiting.sort((a, b) => b.instant.getTime() - a.instant.getTime());
-    const until = Math.max(...fires.map((fire) => fire.instant.getTime())) + ON_TIME_TOLERANCE_MS;
+    let latest = 0;
+    for (const fire of fires) latest = Math.max(latest, fire.instant.getTime());
+    const until = latest + ON_TIME_TOLERANCE_MS;
     const timer = setTimeout(
       () => {
         this.#timers.delete(timer);
