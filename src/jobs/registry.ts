@@ -9,6 +9,14 @@ import type { Job } from "../types.js";
 /** The jobs this process knows, by name. */
 export class Registry {
   private readonly jobs = new Map<string, Job>();
+  /** The jobs sorted by name, kept until the next change: the loop and a scrape list them often. */
+  private sorted: Job[] | undefined;
+  private changes = 0;
+
+  /** Moves on every add and remove (jobs are never changed in place): whether the list changed. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Adds a job; a duplicate name is a configuration error naming both sources. */
   add(job: Job): void {
@@ -17,11 +25,17 @@ export class Registry {
       throw new ConfigError(`job "${job.name}" is defined twice (${existing.source} and ${job.source})`);
     }
     this.jobs.set(job.name, job);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.changes++;
+    this.sorted = undefined;
   }
 
   remove(name: string): Job | undefined {
     const job = this.jobs.get(name);
-    this.jobs.delete(name);
+    if (this.jobs.delete(name)) this.changed();
     return job;
   }
 
@@ -34,7 +48,8 @@ export class Registry {
   }
 
   list(): Job[] {
-    return [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.sorted ??= [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.sorted];
   }
 
   names(): string[] {

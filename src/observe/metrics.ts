@@ -190,7 +190,7 @@ export function createMetrics({
     help: "Jobs registered in this replica",
     registers: [registry],
     collect() {
-      this.set(jobs.names().length);
+      this.set(jobs.size);
     },
   });
 
