@@ -17,6 +17,8 @@ export interface FailoverArgs {
   seconds: number;
   /** Longest start-up to wait for (every replica running slots), ms. */
   startupMs: number;
+  /** Wait after start-up before the window: the replicas' first seconds catch up with it (ms). */
+  settleMs: number;
 }
 
 export interface Failover {
@@ -69,8 +71,7 @@ export async function failover(url: string, schema: string, args: FailoverArgs):
       if (ready[0]!.n >= args.replicas && runs[0]!.n > 0) break;
     }
     const startupMs = Date.now() - launched;
-    // The replicas' first seconds catch up with start-up; the window starts once they are past.
-    await sleep(10_000);
+    await sleep(args.settleMs);
     const from = Math.ceil(Date.now() / 1000) * 1000;
     await sleep(from + args.seconds * 1000 - Date.now());
     const [top] = await sql<{ runner_id: string }[]>`

@@ -312,7 +312,7 @@ async function scale(url: string) {
 async function shares(url: string) {
   const sizes = size(
     { jobs: 300, holdMs: 2000, maxConcurrentRuns: 250, seconds: 30 },
-    { jobs: 12, holdMs: 500, maxConcurrentRuns: 5, seconds: 6 },
+    { jobs: 12, holdMs: 300, maxConcurrentRuns: 3, seconds: 5 },
   );
   const row = await replicaShares(url, schema, sizes);
   rows.push({
@@ -393,8 +393,8 @@ async function main() {
             url!,
             schema("failover"),
             size(
-              { replicas: 10, jobs: 50_000, seconds: 20, startupMs: 600_000 },
-              { replicas: 3, jobs: 600, seconds: 3, startupMs: 60_000 },
+              { replicas: 10, jobs: 50_000, seconds: 20, startupMs: 600_000, settleMs: 10_000 },
+              { replicas: 3, jobs: 600, seconds: 3, startupMs: 60_000, settleMs: 1000 },
             ),
           ),
         );

@@ -68,8 +68,8 @@ export async function share(url: string, schema: string, args: ShareArgs): Promi
   const children = Array.from({ length: args.replicas }, (_, i) =>
     startRunner(env(i), ["--jobs", module, "--interval", "2"]),
   );
-  // Start-up, then a few seconds for the runs in flight to reach their steady number.
-  await sleep(3000 + args.holdMs);
+  // Start-up (quick for the short mode's few jobs), then the runs in flight reach their steady number.
+  await sleep((args.jobs > 100 ? 3000 : 1500) + args.holdMs);
   const from = Math.ceil(Date.now() / 1000) * 1000;
   let killedAt: number | undefined;
   if (args.killAtMs !== undefined) {
@@ -89,7 +89,10 @@ export async function share(url: string, schema: string, args: ShareArgs): Promi
     // Before: slots whose runs had ended at the kill; after: from the second after it. The slots
     // between are the ones the killed replica held (in neither part; counted in the whole window).
     const killSecond = killedAt ? Math.floor(killedAt / 1000) * 1000 : undefined;
-    const before = await part(from, killSecond ? killSecond - args.holdMs - 1000 : to);
+    const before = await part(
+      from,
+      killSecond ? Math.floor((killSecond - args.holdMs) / 1000) * 1000 - 1000 : to,
+    );
     const after = killSecond ? await part(killSecond + 2000, to) : undefined;
     const whole = await part(from, to);
     const [dupes] = await sql<{ n: number }[]>`
