@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +33,20 @@ export function worker<T>(name: string, args: Record<string, unknown>, timeoutMs
       else resolvePromise(JSON.parse(line) as T);
     });
   });
+}
+
+/**
+ * A jobs module for `runner run --jobs`: `count` jobs made by `job` (the text of a function of i
+ * returning a job), with `now()` (the high-resolution wall clock) in scope for handlers that time
+ * their own start. Returns its path.
+ */
+export function jobsModule(count: number, job: string): string {
+  const module = join(mkdtempSync(join(tmpdir(), "runner-bench-")), "jobs.mjs");
+  writeFileSync(
+    module,
+    `const now = () => performance.timeOrigin + performance.now();\nexport default Array.from({ length: ${count} }, ${job});\n`,
+  );
+  return module;
 }
 
 export async function freePort(): Promise<number> {

@@ -1,15 +1,13 @@
 /** Figures that need whole `runner` processes: start and stop, and scale-out across replicas. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import postgres from "postgres";
-import { freePort, ROOT, sleep } from "./lib.js";
+import { freePort, jobsModule, ROOT, sleep } from "./lib.js";
 import { percentile } from "./stats.js";
 
 const BIN = resolve(ROOT, "bin/runner");
 
-function startRunner(env: Record<string, string>, args: string[] = []): ChildProcess {
+export function startRunner(env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, [BIN, "run", ...args], {
     env: {
       PATH: process.env.PATH,
@@ -22,8 +20,11 @@ function startRunner(env: Record<string, string>, args: string[] = []): ChildPro
   });
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+/** A child killed by a signal has no exit code, only a signal code: either means it is gone. */
+export const exited = (child: ChildProcess) =>
+  new Promise<void>((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
+  );
 
 /** Process start to the first /readyz 200, and SIGTERM to exit with nothing running (ms). */
 export async function startStop(url: string, schema: string): Promise<{ startMs: number; stopMs: number }> {
@@ -78,16 +79,12 @@ export async function scaleOut(
   seconds: number,
   replicas: number,
 ): Promise<ScaleOut> {
-  const dir = mkdtempSync(join(tmpdir(), "runner-bench-"));
-  const module = join(dir, "jobs.mjs");
-  writeFileSync(
-    module,
-    `const now = () => performance.timeOrigin + performance.now();
-export default Array.from({ length: ${jobs} }, (_, i) => ({
+  const module = jobsModule(
+    jobs,
+    `(_, i) => ({
   name: "tick-" + i, schedule: "* * * * * *", catchUp: "none", overlap: "allow",
   run: (ctx) => ({ delay_ms: now() - ctx.scheduledFor.getTime() }),
-}));
-`,
+})`,
   );
   const children = Array.from({ length: replicas }, (_, i) =>
     startRunner(

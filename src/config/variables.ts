@@ -168,6 +168,14 @@ export const VARIABLES = {
     group: "http",
     description: "Hosts jobs registered over HTTP may call (exact or .suffix); unset: refused in production.",
   },
+  METRICS_PER_JOB: {
+    key: "metricsPerJob",
+    schema: oneOf(["auto", "on", "off"]),
+    default: "auto",
+    group: "http",
+    description:
+      "Per-job series (job_name) in /metrics. auto: on while this replica has at most 10,000 jobs (100,000 made a 50 MB scrape of seconds); off keeps runner_runs_total, runner_jobs and the loop's heartbeat.",
+  },
   JOB_GROUP_LIMITS: {
     key: "groupLimits",
     schema: groupLimits,

@@ -40,7 +40,15 @@ export async function startSidecar(
   const runningHere = (name: string) => daemon.executor?.runningCount(name) ?? 0;
   const nextRunAt = (name: string) => scheduler.nextRunAt(name);
   const cache = new StateCache(events);
-  const metrics = createMetrics({ events, liveness, registry, cache, nextRunAt, runningCount: runningHere });
+  const metrics = createMetrics({
+    events,
+    liveness,
+    registry,
+    cache,
+    nextRunAt,
+    runningCount: runningHere,
+    perJob: config.metricsPerJob,
+  });
   const notifications = wireNotifications({
     events,
     onTick: (listener) => daemon.onTick(listener),

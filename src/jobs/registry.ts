@@ -10,6 +10,14 @@ import { nearest } from "../util/similar.js";
 /** The jobs this process knows, by name. */
 export class Registry {
   private readonly jobs = new Map<string, Job>();
+  /** The jobs sorted by name, kept until the next change: the loop and a scrape list them often. */
+  private sorted: Job[] | undefined;
+  private changes = 0;
+
+  /** Moves on every add and remove (jobs are never changed in place): whether the list changed. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Adds a job; a duplicate name is a configuration error naming both sources. */
   add(job: Job): void {
@@ -18,11 +26,17 @@ export class Registry {
       throw new ConfigError(`job "${job.name}" is defined twice (${existing.source} and ${job.source})`);
     }
     this.jobs.set(job.name, job);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.changes++;
+    this.sorted = undefined;
   }
 
   remove(name: string): Job | undefined {
     const job = this.jobs.get(name);
-    this.jobs.delete(name);
+    if (this.jobs.delete(name)) this.changed();
     return job;
   }
 
@@ -35,7 +49,8 @@ export class Registry {
   }
 
   list(): Job[] {
-    return [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.sorted ??= [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.sorted];
   }
 
   names(): string[] {

@@ -41,7 +41,16 @@ export interface MetricsNeeds {
   cache: StateCache;
   nextRunAt: (job: string) => Date | undefined;
   runningCount: (job: string) => number;
+  /** METRICS_PER_JOB: whether the per-job families have a series per job (auto: up to PER_JOB_AUTO_MAX jobs). */
+  perJob: "auto" | "on" | "off";
 }
+
+/**
+ * Above this many jobs, METRICS_PER_JOB=auto drops the per-job series: at 100,000 jobs a scrape was
+ * 50 MB and took seconds (every job's overdue, next run and histograms), longer than a scrape
+ * interval is worth. 10,000 jobs render in about a tenth of a second.
+ */
+export const PER_JOB_AUTO_MAX = 10_000;
 
 /**
  * The daemon's metrics. prom-client, in the daemon's own registry (never the global one), keeps
@@ -58,6 +67,7 @@ export function createMetrics({
   cache,
   nextRunAt,
   runningCount,
+  perJob,
 }: MetricsNeeds): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -176,11 +186,34 @@ export function createMetrics({
     },
   ];
 
+  // Replica-wide, whatever METRICS_PER_JOB says: what is left to watch when per-job series are off.
+  const runsTotal = new Counter({
+    name: "runner_runs_total",
+    help: "Runs recorded by this replica, all jobs together, by final status of each attempt",
+    labelNames: ["status"],
+    registers: [registry],
+  });
+  for (const status of INITIAL_STATUSES) runsTotal.inc({ status }, 0);
+  events.on("finished", (run) => runsTotal.inc({ status: run.outcome.status }));
+  events.on("skipped", () => runsTotal.inc({ status: "skipped" }));
+  events.on("abandoned", () => runsTotal.inc({ status: "abandoned" }));
+  new Gauge({
+    name: "runner_jobs",
+    help: "Jobs registered in this replica",
+    registers: [registry],
+    collect() {
+      this.set(jobs.size);
+    },
+  });
+
   const render = async () => {
     const text = await registry.metrics();
     // Yield once between the two halves, so a large scrape holds the event loop half as long.
     await new Promise((resolve) => setImmediate(resolve));
-    return `${text}\n${series.render(jobs.names(), gauges)}`;
+    const names = jobs.names();
+    const each = perJob === "on" || (perJob === "auto" && names.length <= PER_JOB_AUTO_MAX);
+    // Off: the families keep their HELP and TYPE and the loop's own heartbeat series, no job's.
+    return `${text}\n${series.render(each ? names : [], gauges)}`;
   };
   return { registry, notificationFailures, render };
 }

@@ -1,9 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "pino";
-import { errorMessage } from "../errors.js";
 import { jitteredStart } from "../schedule/jitter.js";
-import { ON_TIME_TOLERANCE_MS } from "../schedule/misfire.js";
-import type { ClaimedSlot, Store } from "../store/store.js";
+import type { ClaimedSlot } from "../store/store.js";
 import type { Job, SlotFire } from "../types.js";
 import type { RunEventBus } from "./events.js";
 
@@ -54,39 +51,6 @@ export function replicaOrder(fires: SlotFire[], runnerId: string): SlotFire[] {
 export function startOf(fire: SlotFire): Date {
   if (fire.trigger !== "schedule") return fire.instant;
   return jitteredStart(fire.job.name, fire.instant, fire.job.jitterMs);
-}
-
-/**
- * Slots this replica had no room for: once their instant is past the on-time tolerance, any that
- * no replica claimed are recorded skipped ("missed: at capacity"), once across replicas by the
- * slot's unique key. Returns the timer (cleared at a stop: then the replicas still running decide).
- */
-export function settleLeftovers(
-  fires: SlotFire[],
-  store: Pick<Store, "recordMissed">,
-  events: RunEventBus,
-  log: Logger,
-  done: () => void,
-): NodeJS.Timeout {
-  const latest = Math.max(...fires.map((fire) => fire.instant.getTime()));
-  const timer = setTimeout(
-    () => {
-      done();
-      store
-        .recordMissed(
-          fires.map((f) => ({ jobName: f.job.name, scheduledFor: f.instant })),
-          AT_CAPACITY,
-        )
-        .then((jobs) => {
-          events.emit("missed", { reason: "at capacity", slots: jobs.length });
-          for (const jobName of jobs) events.emit("slots", { jobName, fate: "missed", count: 1 });
-        })
-        .catch((error) => log.warn("could not record slots missed at capacity: %s", errorMessage(error)));
-    },
-    Math.max(0, latest + ON_TIME_TOLERANCE_MS - Date.now()),
-  );
-  timer.unref();
-  return timer;
 }
 
 /** Slots a claim found paused (no row): the slot ledger records them, with who paused the job. */

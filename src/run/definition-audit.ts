@@ -1,5 +1,5 @@
 import type { Registry } from "../jobs/registry.js";
-import { AuditStore } from "../store/audit.js";
+import { type AuditEvent, AuditStore } from "../store/audit.js";
 import type { Store } from "../store/store.js";
 import { RUNNER_ACTOR } from "./pausing.js";
 
@@ -20,12 +20,12 @@ export async function auditDefinitionChanges(
   runnerId: string,
 ): Promise<void> {
   const known = new Map((await store.catalog.entries()).map((entry) => [entry.name, entry]));
-  const audit = new AuditStore(store.sql);
+  const events: AuditEvent[] = [];
   for (const job of registry.list()) {
     if (job.source === "api") continue;
     const before = known.get(job.name);
     if (!before) {
-      await audit.record({
+      events.push({
         actor: RUNNER_ACTOR,
         action: "register",
         jobName: job.name,
@@ -35,7 +35,7 @@ export async function auditDefinitionChanges(
     }
     const changed = FIELDS.filter((field) => before[field] !== job[field]);
     if (changed.length === 0) continue;
-    await audit.record({
+    events.push({
       actor: RUNNER_ACTOR,
       action: "change",
       jobName: job.name,
@@ -47,4 +47,6 @@ export async function auditDefinitionChanges(
       },
     });
   }
+  // One statement: a first start with 100,000 jobs is 100,000 registrations.
+  await new AuditStore(store.sql).recordMany(events);
 }

@@ -11,13 +11,13 @@ import {
   OverloadedError,
   recordPaused,
   replicaOrder,
-  settleLeftovers,
   startOf,
 } from "./admission.js";
 import { jobContext } from "./context.js";
 import { OutcomeWriter } from "./outcome.js";
 import { Retries, type RunStart } from "./retries.js";
-import { type DueRun, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
+import { type DueRun, RELEASED, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
+import { WaitingSlots } from "./waiting-slots.js";
 
 export type { SlotFire };
 
@@ -34,13 +34,6 @@ interface BegunRun {
   call: HandlerCall;
   start: RunStart;
 }
-
-/** The outcome a caller sees for a claim given back at a stop (its row is deleted, not recorded). */
-const RELEASED: RunOutcome = {
-  status: "interrupted",
-  error: "released at shutdown before its instant",
-  durationMs: 0,
-};
 
 export interface StartedRun {
   runId: string;
@@ -65,8 +58,9 @@ export class Executor {
   /** Handlers called and not yet settled: what MAX_CONCURRENT_RUNS bounds. */
   private handlersRunning = 0;
   private claimsInFlight = 0;
-  /** Slots left to other replicas, checked once their instant has passed (settleLeftovers). */
-  private readonly leftovers = new Set<NodeJS.Timeout>();
+  private slotsClaiming = 0; // in claims on their way: room they may take once answered
+  /** Slots this replica had no room for, claimed when room frees up within their tolerance. */
+  private readonly waiting: WaitingSlots;
 
   constructor(
     private readonly store: Store,
@@ -77,6 +71,13 @@ export class Executor {
   ) {
     this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
     this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
+    this.waiting = new WaitingSlots({
+      store,
+      events,
+      log,
+      room: () => this.room(),
+      claim: (f) => this.claim(f),
+    });
   }
 
   /**
@@ -98,26 +99,27 @@ export class Executor {
     }
   }
 
-  /** Every slot when there is room; else this replica's share, the rest left to other replicas. */
+  /** MAX_CONCURRENT_RUNS less the handlers running, the runs waiting for their instant and the slots being claimed. */
+  private room(): number {
+    return this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size - this.slotsClaiming;
+  }
+
+  /** Every slot when there is room; else what fits, in this replica's order, the rest waiting for room. */
   private async admit(fires: SlotFire[]): Promise<StartedRun[]> {
-    const room = () => this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size;
-    if (room() >= fires.length) return this.claim(fires);
-    const candidates = replicaOrder(fires, this.limits.runnerId);
-    const started: StartedRun[] = [];
-    for (let pass = 0; pass < 3 && candidates.length > 0 && room() > 0; pass++)
-      started.push(...(await this.claim(candidates.splice(0, room()))));
-    if (candidates.length > 0) {
-      const timer = settleLeftovers(candidates, this.store, this.events, this.log, () =>
-        this.leftovers.delete(timer),
-      );
-      this.leftovers.add(timer);
-    }
+    if (this.room() >= fires.length) return this.claim(fires);
+    const ordered = replicaOrder(fires, this.limits.runnerId);
+    const now = ordered.splice(0, Math.max(0, this.room()));
+    this.waiting.add(ordered);
+    const started = now.length > 0 ? await this.claim(now) : [];
+    // Slots another replica won leave room: the waiting ones take it.
+    this.waiting.roomFreed();
     return started;
   }
 
   /** Claim slots in one statement and start (at their instant) the ones this replica won. */
   private async claim(fires: SlotFire[]): Promise<StartedRun[]> {
     this.claimsInFlight++;
+    this.slotsClaiming += fires.length;
     let claimed: Awaited<ReturnType<Store["claimSlots"]>>;
     try {
       claimed = await this.store.claimSlots(
@@ -133,6 +135,7 @@ export class Executor {
       );
     } finally {
       this.claimsInFlight--;
+      this.slotsClaiming -= fires.length;
     }
     const byKey = new Map(fires.map((f) => [`${f.job.name}@${f.instant.getTime()}`, f]));
     const started: StartedRun[] = [];
@@ -262,6 +265,7 @@ export class Executor {
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
       this.handlersRunning--;
+      this.waiting.roomFreed();
       const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
@@ -277,9 +281,7 @@ export class Executor {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.retries.stop();
-    // Left to other replicas: a replica still running records them; this one no longer decides.
-    for (const timer of this.leftovers) clearTimeout(timer);
-    this.leftovers.clear();
+    this.waiting.stop();
     const early = this.gate.ids();
     this.gate.releaseAll();
     await bounded(Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]), 1000);

@@ -93,6 +93,13 @@ export class StartGate {
   }
 }
 
+/** The outcome a caller sees for a claim given back at a stop (its row is deleted, not recorded). */
+export const RELEASED: RunOutcome = {
+  status: "interrupted",
+  error: "released at shutdown before its instant",
+  durationMs: 0,
+};
+
 /**
  * Give back the claims of slots whose instant has not come: their rows are deleted and the
  * slots listed as released, so another replica or the next start runs them. If the database

@@ -6,13 +6,30 @@ import { nicknameProblem } from "./nicknames.js";
 /**
  * Cron arithmetic. croner is used as a calculator only: it never arms a timer here.
  *
- * A compiled croner pattern weighs about 85 KB (croner 11 keeps a 10,000-entry year table in each),
- * so holding one per job costs 0.9 GB at 10,000 jobs. Instead a small LRU keeps the recently used
- * patterns: jobs that share an expression share one, and a job with a unique expression compiles
- * its pattern (about 0.07 ms) when its next instant is computed, which happens once per fire.
+ * A compiled croner pattern weighed about 85 KB (croner 11 fills a 10,000-entry year table in each,
+ * now shared: see EVERY_YEAR), so holding one per job cost 0.9 GB at 10,000 jobs. Instead a small
+ * LRU keeps the recently used patterns: jobs that share an expression share one, and a job with a
+ * unique expression compiles its pattern (about 0.07 ms) when its next instant is computed, which
+ * happens once per fire (and once at registration and start together, see lastUtc).
  */
 const CACHE_SIZE = 64;
 const cache = new Map<string, Cron>();
+
+/**
+ * croner fills a 10,000-entry year table for every pattern, and in our 5-or-6-part mode it is
+ * always all ones. Compiling 100,000 distinct expressions at registration made 100,000 of them; kept
+ * alive by the LRU just long enough to be promoted, they were most of a minute of garbage
+ * collection (30,000 jobs: 11 s to register, 3 s with this). Every pattern shares this one instead;
+ * croner only reads the table after construction.
+ */
+const EVERY_YEAR: number[] = Array(10_000).fill(1);
+type YearTable = { _states?: { pattern?: { starYear?: boolean; year?: unknown } } };
+
+function shareYearTable(cron: Cron): void {
+  const pattern = (cron as unknown as YearTable)._states?.pattern;
+  if (pattern?.starYear && Array.isArray(pattern.year) && pattern.year.length === EVERY_YEAR.length)
+    pattern.year = EVERY_YEAR;
+}
 const UTC_NAMES = new Set(["UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu"]);
 
 /** A pattern in a zone (croner's own DST handling), or at a fixed offset in minutes east of UTC. */
@@ -30,6 +47,7 @@ function compiled(expression: string, zone: string | number): Cron {
           ? { utcOffset: 0 }
           : { timezone: zone };
     cron = new Cron(expression, { ...options, paused: true, mode: "5-or-6-parts" });
+    shareYearTable(cron);
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   }
   cache.set(key, cron);
@@ -42,9 +60,27 @@ export function dstPolicy(expression: string, dst?: Partial<DstPolicy>): DstPoli
   return { repeated: dst?.repeated ?? fallback.repeated, skipped: dst?.skipped ?? fallback.skipped };
 }
 
+/**
+ * The last UTC answer per expression: the next instant is the same for every `after` from the one
+ * asked up to that instant. Validation asks it at registration and the scheduler again at start,
+ * so a job with an expression of its own compiles its pattern once, not twice (100,000 such jobs:
+ * seconds of start-up). Small entries; cleared if it ever holds more expressions than that.
+ */
+const lastUtc = new Map<string, { from: number; next: number }>();
+const LAST_UTC_MAX = 200_000;
+
+function nextUtc(expression: string, after: number): Date | null {
+  const known = lastUtc.get(expression);
+  if (known && known.from <= after && after < known.next) return new Date(known.next);
+  const next = compiled(expression, 0).nextRun(new Date(after));
+  if (lastUtc.size >= LAST_UTC_MAX) lastUtc.clear();
+  if (next) lastUtc.set(expression, { from: after, next: next.getTime() });
+  return next;
+}
+
 /** Next instant after `after` (ms) under the policy: UTC has no DST, other zones go through dst.ts. */
 function next(expression: string, timezone: string, after: number, dst?: Partial<DstPolicy>): Date | null {
-  if (UTC_NAMES.has(timezone)) return compiled(expression, 0).nextRun(new Date(after));
+  if (UTC_NAMES.has(timezone)) return nextUtc(expression, after);
   const at = nextUnder(timezone, (offset) => compiled(expression, offset), dstPolicy(expression, dst), after);
   return at === null ? null : new Date(at);
 }
@@ -61,7 +97,7 @@ export function scheduleProblem(expression: string, timezone: string): string | 
     return `cron expression ${JSON.stringify(expression)} has ${fields.length} fields; expected 5 (minute hour day month weekday) or 6 (with seconds first)`;
   }
   try {
-    if (compiled(expression, 0).nextRun(new Date()) === null) {
+    if (nextUtc(expression, Date.now()) === null) {
       return `cron expression ${JSON.stringify(expression)} never fires`;
     }
   } catch (error) {

@@ -27,11 +27,27 @@ export class AuditStore {
 
   /** Details are scrubbed of known secrets like every log line (a trigger's params may hold one). */
   async record(event: AuditEvent): Promise<void> {
+    await this.recordMany([event]);
+  }
+
+  /**
+   * Many events in one statement, in their order: a replica's first start with 100,000 jobs
+   * records 100,000 registrations, one round trip each was most of a minute.
+   */
+  async recordMany(events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const { sql } = this;
-    const details = scrubValue(event.details ?? {});
+    const rows = events.map((event) => ({
+      actor: event.actor,
+      action: event.action,
+      job_name: event.jobName,
+      details: scrubValue(event.details ?? {}),
+    }));
     await sql`
       insert into job_audit (actor, action, job_name, details)
-      values (${event.actor}, ${event.action}, ${event.jobName}, ${sql.json(details as never)})`;
+      select e.value->>'actor', e.value->>'action', e.value->>'job_name', (e.value->'details')::jsonb
+      from jsonb_array_elements(${sql.json(rows as never)}::jsonb) with ordinality as e(value, n)
+      order by e.n`;
   }
 
   /** The newest events, of one job or of all, at most `limit`. */

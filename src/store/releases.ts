@@ -44,6 +44,9 @@ export class ReleaseStore {
   async takeReleased(jobNames: string[], limit = 1000): Promise<ReleasedSlot[]> {
     if (jobNames.length === 0) return [];
     const { sql } = this.scope;
+    // Nearly always empty: look before sending every job's name (100,000 of them, every loop).
+    const [any] = await sql<{ found: boolean }[]>`select exists (select 1 from job_released_slots) as found`;
+    if (!any!.found) return [];
     const rows = await sql<ReleasedSlot[]>`
       delete from job_released_slots r using (
         select job_name, scheduled_for from job_released_slots

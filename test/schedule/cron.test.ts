@@ -12,6 +12,25 @@ const next3 = (expr: string, tz: string, from: string) => {
 };
 
 describe("schedule maths", () => {
+  it("answers the same for any order of questions (a remembered next instant is reused only where it holds)", () => {
+    const at = (iso: string) => nextInstant("0 12 * * *", "UTC", new Date(iso))!.toISOString();
+    expect(at("2026-03-10T13:00:00Z")).toBe("2026-03-11T12:00:00.000Z");
+    // Before the remembered question, and exactly at an instant: not the remembered answer.
+    expect(at("2026-03-10T11:00:00Z")).toBe("2026-03-10T12:00:00.000Z");
+    expect(at("2026-03-10T12:00:00Z")).toBe("2026-03-11T12:00:00.000Z");
+    expect(at("2026-03-11T11:59:59.999Z")).toBe("2026-03-11T12:00:00.000Z");
+    expect(at("2026-03-11T12:00:00Z")).toBe("2026-03-12T12:00:00.000Z");
+  });
+
+  it("finds instants years apart (every pattern shares one year table)", () => {
+    expect(next3("0 0 29 2 *", "UTC", "2026-01-01T00:00:00Z")).toEqual([
+      "2028-02-29T00:00:00.000Z",
+      "2032-02-29T00:00:00.000Z",
+      "2036-02-29T00:00:00.000Z",
+    ]);
+    expect(scheduleProblem("0 0 30 2 *", "UTC")).toMatch(/never fires/);
+  });
+
   it("accepts 5 and 6 fields and nicknames", () => {
     expect(scheduleProblem("*/5 * * * *", "UTC")).toBeUndefined();
     expect(scheduleProblem("30 */5 * * * *", "UTC")).toBeUndefined();
