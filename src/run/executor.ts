@@ -16,7 +16,7 @@ import {
 } from "./admission.js";
 import { jobContext } from "./context.js";
 import { OutcomeWriter } from "./outcome.js";
-import { Retries, type RunStart } from "./retries.js";
+import { type PlannedRetry, Retries, type RunStart } from "./retries.js";
 import { type DueRun, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
 
 export type { SlotFire };
@@ -259,15 +259,17 @@ export class Executor {
   private async follow({ run, call, start }: BegunRun): Promise<RunOutcome> {
     const { info, controller } = run;
     const { job, runId } = info;
+    let retry: PlannedRetry | undefined;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
       this.handlersRunning--;
+      retry = await this.retries.plan(start, outcome); // before the outcome, so a crash keeps it
       const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
     const outcome = await run.done.finally(() => this.active.delete(runId));
-    return this.retries.after(start, outcome);
+    return this.retries.after(start, outcome, retry);
   }
 
   /**
