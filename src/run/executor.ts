@@ -15,7 +15,7 @@ import {
 } from "./admission.js";
 import { jobContext } from "./context.js";
 import { OutcomeWriter } from "./outcome.js";
-import { Retries, type RunStart } from "./retries.js";
+import { type PlannedRetry, Retries, type RunStart } from "./retries.js";
 import { type DueRun, RELEASED, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
 import { WaitingSlots } from "./waiting-slots.js";
 
@@ -71,13 +71,8 @@ export class Executor {
   ) {
     this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
     this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
-    this.waiting = new WaitingSlots({
-      store,
-      events,
-      log,
-      room: () => this.room(),
-      claim: (f) => this.claim(f),
-    });
+    const room = () => this.room();
+    this.waiting = new WaitingSlots({ store, events, log, room, claim: (f) => this.claim(f) });
   }
 
   /**
@@ -262,16 +257,18 @@ export class Executor {
   private async follow({ run, call, start }: BegunRun): Promise<RunOutcome> {
     const { info, controller } = run;
     const { job, runId } = info;
+    let retry: PlannedRetry | undefined;
     run.done = (async () => {
       const outcome = await settleCall(call, controller, job.timeoutMs);
       this.handlersRunning--;
       this.waiting.roomFreed();
+      retry = await this.retries.plan(start, outcome); // before the outcome, so a crash keeps it
       const failures = await this.outcomes.record(runId, job, outcome);
       this.events.emit("finished", { ...info, outcome, failures });
       return outcome;
     })();
     const outcome = await run.done.finally(() => this.active.delete(runId));
-    return this.retries.after(start, outcome);
+    return this.retries.after(start, outcome, retry);
   }
 
   /**

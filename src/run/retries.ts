@@ -16,6 +16,13 @@ export interface RunStart {
   idempotencyKey?: string;
 }
 
+/** A retry decided at its attempt's end: due at `dueAt`; `recorded` once its row is written. */
+export interface PlannedRetry {
+  dueAt: Date;
+  delayMs: number;
+  recorded: boolean;
+}
+
 /**
  * How long past its due time a replica waits before taking a retry it did not schedule: the
  * scheduling process's head start, so while it lives it runs its own retries and its caller
@@ -27,9 +34,11 @@ const TAKEOVER_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A job's retries, as rows (job_retries): after a failed or timed out attempt, the next attempt
- * is recorded with its due time (the job's backoff, retryDelay), and this process waits for it in
- * memory and then takes the row and starts the attempt as its own job_runs row. Every replica's
+ * A job's retries, as rows (job_retries): when a failed or timed out attempt ends, the next
+ * attempt is recorded with its due time (the job's backoff, retryDelay) before the attempt's
+ * outcome is written (plan), so no crash between the two loses it; once the outcome is written this
+ * process waits for it in memory and then takes the row and starts the attempt as its own job_runs
+ * row (after). Every replica's
  * loop also arms a timer for the retries of its jobs coming due (adopt), and takes one that is
  * still there TAKEOVER_MS after its time: its scheduler died, stopped, or restarted. Taking is
  * deleting the row (RetryStore.take), so each attempt runs once. A stop ends every wait and starts
@@ -50,31 +59,36 @@ export class Retries {
   ) {}
 
   /**
-   * The final outcome of a run whose attempt `start` ended with `outcome`, as far as this process
-   * knows: the attempt's own when no retry follows, when this process stops before the retry is
+   * Decide at an attempt's end, before its outcome is written, whether a retry follows, and write
+   * its row now: a replica that dies before the outcome is recorded leaves the retry behind (the
+   * reaper marks the attempt abandoned; a loop takes the retry at its time). Undefined: no retry.
+   */
+  async plan(start: RunStart, outcome: RunOutcome): Promise<PlannedRetry | undefined> {
+    const { job, attempt } = start;
+    const retriable = outcome.status === "failed" || outcome.status === "timed_out";
+    if (!retriable || attempt >= job.retries.attempts) return undefined;
+    const delayMs = retryDelay(job.retries, attempt + 1);
+    const planned = { dueAt: new Date(Date.now() + delayMs), delayMs, recorded: false };
+    // Recorded even while stopping: the retry is then another replica's, or this one's next start's.
+    // A refusal here (the database away) is tried again once the outcome is written, as it answers then.
+    planned.recorded = await this.record(start, planned, "warn");
+    return planned;
+  }
+
+  /**
+   * The final outcome of a run whose attempt `start` ended with `outcome`, once that outcome is
+   * written, as far as this process knows: the attempt's own when no retry follows (`planned`
+   * undefined, or its row could not be written), when this process stops before the retry is
    * due, or when another replica took the retry (it records that attempt).
    */
-  async after(start: RunStart, outcome: RunOutcome): Promise<RunOutcome> {
-    const { job, attempt, runId } = start;
-    const retriable = outcome.status === "failed" || outcome.status === "timed_out";
-    if (!retriable || attempt >= job.retries.attempts) return outcome;
-    const delayMs = retryDelay(job.retries, attempt + 1);
-    const dueAt = new Date(Date.now() + delayMs);
-    // Recorded even while stopping: the retry is then another replica's, or this one's next start's.
-    if (!(await this.record(start, dueAt))) return outcome;
-    this.log.info(
-      {
-        job_name: job.name,
-        attempt: attempt + 1,
-        delay_ms: delayMs,
-        due_at: dueAt.toISOString(),
-        retry_of: runId,
-      },
-      "retry scheduled",
-    );
+  async after(start: RunStart, outcome: RunOutcome, planned: PlannedRetry | undefined): Promise<RunOutcome> {
+    if (!planned) return outcome;
+    if (!planned.recorded && !(await this.record(start, planned, "error"))) return outcome;
     // Past what a timer can hold (24.8 days), the loops take it when it comes due.
-    if (this.stopped || delayMs > MAX_TIMER_MS || !(await this.wait(runId, delayMs))) return outcome;
-    const next = await this.take(job, runId);
+    const waitMs = Math.max(0, planned.dueAt.getTime() - Date.now());
+    if (this.stopped || planned.delayMs > MAX_TIMER_MS || !(await this.wait(start.runId, waitMs)))
+      return outcome;
+    const next = await this.take(start.job, start.runId);
     return next ? this.attempt(next) : outcome;
   }
 
@@ -125,32 +139,48 @@ export class Retries {
     await Promise.allSettled([...this.writes]);
   }
 
-  /** Record the next attempt of `start`'s run, due at `dueAt`. False (logged) when the database refused. */
-  private async record(start: RunStart, dueAt: Date): Promise<boolean> {
+  /**
+   * Record the next attempt of `start`'s run, due at `planned.dueAt`, and log it. False when the
+   * database refused, logged at `level` (warn when it is tried again after the outcome).
+   */
+  private async record(start: RunStart, planned: PlannedRetry, level: "warn" | "error"): Promise<boolean> {
+    const { job, attempt, runId } = start;
     const write = this.store.retries.schedule({
-      retryOf: start.runId,
-      jobName: start.job.name,
+      retryOf: runId,
+      jobName: job.name,
       scheduledFor: start.scheduledFor,
-      attempt: start.attempt + 1,
+      attempt: attempt + 1,
       params: start.params,
-      idempotencyKey: start.idempotencyKey ?? start.runId,
-      runAfter: dueAt,
-      overlapSkip: start.job.overlap === "skip",
+      idempotencyKey: start.idempotencyKey ?? runId,
+      runAfter: planned.dueAt,
+      overlapSkip: job.overlap === "skip",
     });
     this.writes.add(write);
     try {
       await write;
-      return true;
     } catch (error) {
-      this.log.error(
-        { job_name: start.job.name, run_id: start.runId, err: error },
-        "could not schedule a retry: %s",
+      this.log[level](
+        { job_name: job.name, run_id: runId, err: error },
+        level === "warn"
+          ? "could not schedule a retry before its attempt's outcome (tried again after it): %s"
+          : "could not schedule a retry: %s",
         errorMessage(error),
       );
       return false;
     } finally {
       this.writes.delete(write);
     }
+    this.log.info(
+      {
+        job_name: job.name,
+        attempt: attempt + 1,
+        delay_ms: planned.delayMs,
+        due_at: planned.dueAt.toISOString(),
+        retry_of: runId,
+      },
+      "retry scheduled",
+    );
+    return true;
   }
 
   /** Take the retry of `retryOf` (its attempt's row is written); undefined when another replica has it. */

@@ -44,14 +44,18 @@ const PENDING =
 export class RetryStore {
   constructor(private readonly scope: StoreScope) {}
 
-  /** Record the next attempt of a failed run, due at `runAfter`. */
+  /**
+   * Record the next attempt of a failed run, due at `runAfter`. Idempotent: a second write for the
+   * same run (its first answer lost, then tried again after the outcome) keeps the first.
+   */
   async schedule(retry: NewRetry): Promise<void> {
     const { sql, runnerId } = this.scope;
     await sql`
       insert into job_retries (retry_of, job_name, scheduled_for, attempt, params, idempotency_key, run_after, overlap_skip, scheduled_by)
       values (${retry.retryOf}, ${retry.jobName}, ${retry.scheduledFor}, ${retry.attempt},
               ${Object.keys(retry.params).length > 0 ? sql.json(retry.params) : null}, ${retry.idempotencyKey},
-              ${retry.runAfter}, ${retry.overlapSkip}, ${runnerId})`;
+              ${retry.runAfter}, ${retry.overlapSkip}, ${runnerId})
+      on conflict (retry_of) do nothing`;
   }
 
   /**

@@ -31,7 +31,7 @@ const failsOnce = (name) => ({
     return "second attempt ok";
   },
 });
-export default [failsOnce("killed"), failsOnce("stopped")];`);
+export default [failsOnce("killed"), failsOnce("stopped"), failsOnce("unrecorded")];`);
 
 const daemon = (id: string, extra: Record<string, string> = {}) =>
   new RunnerProcess(["--interval", "1", "--jobs", jobs], env(id, extra));
@@ -131,6 +131,56 @@ describe("retries survive their replica (real processes)", { timeout: 120_000 },
       expect(await db.sql`select 1 from job_retries where retry_of = ${retryOf}`).toHaveLength(0);
     } finally {
       expect((await stopAll(again))[0]!.code).toBe(0);
+    }
+  });
+  it("SIGKILL before the failed attempt's outcome is written: its retry's row is there already; another replica runs it once, and the attempt is reaped abandoned", async () => {
+    const doomed = daemon("unrecorded-doomed");
+    await doomed.waitForLog((l) => l.msg === "runner started", 30_000);
+    // The outcome statement also upserts the job's heartbeat row: holding that row's lock holds
+    // the outcome back, as a slow or lost database answer would.
+    await db.sql.begin(async (locker) => {
+      const pid = (await locker`select pg_backend_pid() as pid`)[0]!.pid as number;
+      await locker`select 1 from job_heartbeats where name = 'unrecorded' for update`;
+      const blocked = () =>
+        db.sql`select pid from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`;
+      await db.sql`insert into job_triggers (job_name, requested_by) values ('unrecorded', 'test')`;
+      await waitFor(async () => (await blocked()).length > 0, 30_000, "the outcome to wait for the lock");
+      // The outcome is not written (the attempt reads running), and the retry is a row already.
+      const pending = await db.sql`
+        select r.attempt, r.scheduled_by, j.attempt as failed_attempt, j.status as failed_status
+        from job_retries r join job_runs j on j.id = r.retry_of where r.job_name = 'unrecorded'`;
+      expect(pending).toEqual([
+        { attempt: 2, scheduled_by: "unrecorded-doomed", failed_attempt: 1, failed_status: "running" },
+      ]);
+      doomed.child.kill("SIGKILL");
+      await doomed.exited;
+      // A dead replica's statement would still complete once the lock goes; end its session, as
+      // a lost node's connection ends.
+      await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`;
+      await waitFor(async () => (await blocked()).length === 0, 10_000, "the dead replica's session to end");
+    });
+    expect(calls("unrecorded").map((c) => c.attempt)).toEqual([1]);
+
+    const heir = daemon("unrecorded-heir");
+    try {
+      await heir.waitForLog(
+        (l) => l.msg === "run finished" && l.job_name === "unrecorded" && l.attempt === 2,
+        30_000,
+      );
+      // The failed attempt's lease (5 s) runs out and the heir's reaper ends it.
+      await waitFor(
+        async () => (await runsOf("unrecorded"))[0]!.status === "abandoned",
+        30_000,
+        "the reaper",
+      );
+      expect(await runsOf("unrecorded")).toMatchObject([
+        { attempt: 1, status: "abandoned", trigger: "manual", runner_id: "unrecorded-doomed" },
+        { attempt: 2, status: "succeeded", trigger: "retry", runner_id: "unrecorded-heir" },
+      ]);
+      expect(calls("unrecorded").map((c) => c.attempt)).toEqual([1, 2]);
+      expect(await db.sql`select 1 from job_retries where job_name = 'unrecorded'`).toHaveLength(0);
+    } finally {
+      expect((await stopAll(heir))[0]!.code).toBe(0);
     }
   });
 });

@@ -10,6 +10,7 @@ export const TOOLS = {
   chromium: { names: ["chromium", "chromium-browser"], install: "apt-get install -y chromium" },
   promtool: { names: ["promtool"], install: "apt-get install -y prometheus" },
   prometheus: { names: ["prometheus"], install: "apt-get install -y prometheus" },
+  faketime: { names: ["faketime"], install: "apt-get install -y faketime" },
 } as const;
 
 export type Tool = keyof typeof TOOLS;
@@ -49,4 +50,31 @@ export function needTool(tool: Tool, test: { skip(note: string): never }): strin
   // Also on stderr: the default reporter shows a skip's note only next to the test's name.
   process.stderr.write(`skipped: ${reason}\n`);
   return test.skip(reason);
+}
+
+/** Where Debian (any architecture) and a source build put libfaketime, the faketime package's preload. */
+const FAKETIME_LIBRARY_DIRS = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib",
+  "/usr/local/lib",
+];
+
+/**
+ * The libfaketime shared object to LD_PRELOAD into a child, once `needTool("faketime", ...)` found
+ * the package; its absence then is a broken install, so it throws.
+ */
+export function fakeTimeLibrary(): string {
+  for (const dir of FAKETIME_LIBRARY_DIRS) {
+    const candidate = join(dir, "faketime", "libfaketime.so.1");
+    try {
+      accessSync(candidate, constants.R_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(
+    `faketime is installed but libfaketime.so.1 is in none of ${FAKETIME_LIBRARY_DIRS.join(", ")}`,
+  );
 }

@@ -78,7 +78,7 @@ describe("prune_runs", () => {
       ('old', 'manual', 'running', 'r', now() - interval '40 days'),
       ('recent', 'manual', 'succeeded', 'r', now() - interval '2 days')`;
     const result = await pruneRuns(db.sql, 30, new AbortController().signal, 10);
-    expect(result).toEqual({ deleted: 25, batches: 3, triggers: 0, audit: 0, slots: 0 });
+    expect(result).toEqual({ deleted: 25, batches: 3, triggers: 0, audit: 0, slots: 0, backfills: 0 });
     const left = await db.sql`select job_name, status from job_runs order by job_name`;
     expect(left.map((r) => `${r.job_name}:${r.status}`)).toEqual(["old:running", "recent:succeeded"]);
   });
@@ -95,5 +95,19 @@ describe("prune_runs", () => {
     expect(slots.map((r) => r.fate)).toEqual(["missed"]);
     const spans = await db.sql`select count(*)::int as n from job_runner_spans`;
     expect(spans[0]!.n).toBe(1);
+  });
+  it("prunes backfill requests that finished before the retention, never open ones however old", async () => {
+    const request = (label: string, requested: string, finished: string | null) => db.sql`
+      insert into job_backfills (job_name, window_from, window_to, concurrency, requested_by, requested_at, finished_at)
+      values (${label}, now() - interval '90 days', now() - interval '89 days', 1, 'ops',
+              now() - ${requested}::interval, now() - ${finished}::interval)`;
+    await request("finished-long-ago", "45 days", "40 days");
+    await request("open-long-ago", "45 days", null);
+    // Asked for long ago, finished within the retention: kept, as the runs it made are.
+    await request("finished-lately", "45 days", "2 days");
+    const result = await pruneRuns(db.sql, 30, new AbortController().signal, 10);
+    expect(result.backfills).toBe(1);
+    const left = await db.sql`select job_name from job_backfills order by job_name`;
+    expect(left.map((r) => r.job_name)).toEqual(["finished-lately", "open-long-ago"]);
   });
 });

@@ -211,4 +211,33 @@ describe("retries are rows", () => {
       await db.sql`select count(*)::int as n from job_runs where job_name = 'race' and attempt = 2`;
     expect(count!.n).toBe(ids.length);
   });
+  it("a retry whose row the database refuses before the outcome is written again after it, and runs once", async () => {
+    // Refuses this job's retry rows while the failed attempt still reads running (the first write).
+    await db.sql.unsafe(`
+      create function refuse_early_retry() returns trigger language plpgsql as $$
+      begin
+        if (select status from job_runs where id = new.retry_of) = 'running' then
+          raise exception 'refused while the attempt is running';
+        end if;
+        return new;
+      end $$;
+      create trigger refuse_early_retry before insert on job_retries
+        for each row when (new.job_name = 'refused') execute function refuse_early_retry();`);
+    try {
+      const seen: Seen[] = [];
+      const { runner } = await replica("refused", [failsOnce("refused", "1s", seen)]);
+      const first = await runner.triggerJob("refused");
+      expect((await first.done).status).toBe("succeeded");
+      expect(await runsOf("refused")).toMatchObject([
+        { attempt: 1, status: "failed", trigger: "manual" },
+        { attempt: 2, status: "succeeded", trigger: "retry" },
+      ]);
+      expect(seen.map((s) => s.attempt)).toEqual([1, 2]);
+      expect(await pendingOf("refused")).toEqual([]);
+    } finally {
+      await db.sql.unsafe(
+        "drop trigger refuse_early_retry on job_retries; drop function refuse_early_retry()",
+      );
+    }
+  });
 });

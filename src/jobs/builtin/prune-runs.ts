@@ -7,14 +7,22 @@ import type { Sql } from "postgres";
  * and an Idempotency-Key is only honoured for 24 h. Audit events (job_audit), slot ledger ranges
  * (job_slots) that ended and replica spans (job_runner_spans) that ended before `days` go too, so
  * `runner explain` reads as far back as the runs; a run's output (job_run_output) and a retry still
- * waiting for it (job_retries) are deleted with its row.
+ * waiting for it (job_retries) are deleted with its row. Backfill requests (job_backfills) that
+ * finished before `days` go as well; an open one is never deleted, however old: daemons still work on it.
  */
 export async function pruneRuns(
   sql: Sql,
   days: number,
   signal: AbortSignal,
   batchSize = 5000,
-): Promise<{ deleted: number; batches: number; triggers: number; audit: number; slots: number }> {
+): Promise<{
+  deleted: number;
+  batches: number;
+  triggers: number;
+  audit: number;
+  slots: number;
+  backfills: number;
+}> {
   const cutoff = () => sql`now() - make_interval(days => ${days})`;
   /** Runs `remove` (one batch) until a batch deletes fewer than batchSize rows. */
   const inBatches = async (remove: () => Promise<{ count: number }>) => {
@@ -49,6 +57,12 @@ export async function pruneRuns(
       delete from job_slots where id in (
         select id from job_slots where last_slot < ${cutoff()} order by last_slot limit ${batchSize})`,
   );
+  // finished_at is null while open, and null < cutoff is not true.
+  const backfills = await inBatches(
+    () => sql`
+      delete from job_backfills where id in (
+        select id from job_backfills where finished_at < ${cutoff()} order by id limit ${batchSize})`,
+  );
   await inBatches(
     () => sql`
       delete from job_runner_spans where (runner_id, started_at) in (
@@ -60,5 +74,6 @@ export async function pruneRuns(
     triggers: triggers.rows,
     audit: audit.rows,
     slots: slots.rows,
+    backfills: backfills.rows,
   };
 }
