@@ -25,12 +25,12 @@ export async function slotsSection(
   job: Job,
   now = new Date(),
 ): Promise<PageSlots> {
-  const dayAgo = now.getTime() - DEFAULT_WINDOW_MS;
+  const dayAgo = new Date(now.getTime() - DEFAULT_WINDOW_MS);
+  const newest = newestInstantsStart(job.schedule, job.timezone, dayAgo, now, SLOTS_READ);
   // (from, to]: one millisecond before the oldest instant kept, so that instant counts.
-  const newest = (newestInstantsStart(job.schedule, job.timezone, now, SLOTS_READ)?.getTime() ?? 0) - 1;
-  const from = Math.max(dayAgo, newest);
-  const report = await slotReport(store(), job, { from: new Date(from), to: now }, now);
-  return { report, dense: newest > dayAgo };
+  const from = newest ? new Date(newest.getTime() - 1) : dayAgo;
+  const report = await slotReport(store(), job, { from, to: now }, now);
+  return { report, dense: newest !== null };
 }
 
 const FATE_CLASS: Record<string, string> = { missed: "s-failed", dropped: "s-failed", paused: "s-paused" };
