@@ -4,7 +4,7 @@ import { basic, sidecarRunner } from "../helpers/http.js";
 
 /**
  * The job page's Slots section stays bounded for a per-second job: it reads about the newest
- * 1,000 planned slots, not the day's 86,400, and shows the newest 50 ranges with a note. The job
+ * 500 planned slots, not the day's 86,400, and shows the newest 50 ranges with a note. The job
  * is disabled so that nothing fires; its runs are rows written here, every other second, so that
  * its fates alternate and fold into hundreds of ranges.
  */
@@ -43,15 +43,15 @@ const slotsOf = async (name: string) => {
 };
 
 describe("the job page's Slots section", () => {
-  it("reads about the newest 1,000 slots of a per-second job and shows its newest 50 ranges", async () => {
+  it("reads about the newest 500 slots of a per-second job and shows its newest 50 ranges", async () => {
     const { section, rows, note } = await slotsOf("dense");
     expect(rows).toBe(50);
-    expect(note).toMatch(/^The newest 1,000 planned slots \(a dense schedule; not the whole 24 h\), /);
+    expect(note).toMatch(/^The newest 500 planned slots \(a dense schedule; not the whole 24 h\), /);
     const [, slots, ranges, hidden] =
       /: (\d+) planned slots in (\d+) ranges; the newest 50 shown, (\d+) older not\./.exec(note) ?? [];
-    // About 1,000: the bound is counted at the zone's offset, the report under its DST rules.
-    expect(Math.abs(Number(slots) - 1000)).toBeLessThanOrEqual(2);
-    expect(Number(ranges)).toBeGreaterThan(500);
+    // About 500: the bound is counted at the zone's offset, the report under its DST rules.
+    expect(Math.abs(Number(slots) - 500)).toBeLessThanOrEqual(2);
+    expect(Number(ranges)).toBeGreaterThan(400);
     expect(Number(hidden)).toBe(Number(ranges) - 50);
     expect(section).toContain("the job is disabled (enabled: false)");
     // Runs and the seconds between them alternate: ran (with its run), and missed: no replica was up then.

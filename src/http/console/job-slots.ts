@@ -7,9 +7,10 @@ import { esc, time, url, utc, zoned } from "./html.js";
 
 /**
  * At most this many planned instants are read: each costs about 20 µs in a zone with DST, so a
- * per-second job's 86,400 a day would cost the page 2 s. A denser schedule shows its newest ones.
+ * per-second job's 86,400 a day would cost the page 2 s, and 1,000 took 27 ms at p50 (37 at p95)
+ * on the shared 2-core machine (bench/RESULTS.md). A denser schedule shows its newest ones.
  */
-export const SLOTS_READ = 1000;
+export const SLOTS_READ = 500;
 /** Ranges shown, newest first: a schedule whose slots alternate fates folds to many. */
 export const RANGES_SHOWN = 50;
 

@@ -15,7 +15,7 @@ header{background:#263238;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:w
 header a{color:#fff;font-weight:700;text-decoration:none;font-size:16px}header .who{color:#eceff1;font-size:12px}
 main{padding:1rem;max-width:1400px}h1{font-size:20px;margin:.2rem 0 .8rem;overflow-wrap:anywhere}
 h2{font-size:16px;margin:1.4rem 0 .5rem}a{color:#0d47a1}
-.muted{color:#5f6368;font-size:12px}code,pre{font:12px/1.4 ui-monospace,monospace}
+.muted{color:#5f6368;font-size:12px}p code{overflow-wrap:anywhere}code,pre{font:12px/1.4 ui-monospace,monospace}
 pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e0e0e0;vertical-align:top}
 th{font-weight:600;background:#f5f5f5}td{overflow-wrap:anywhere}
