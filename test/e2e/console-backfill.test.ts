@@ -81,7 +81,7 @@ describe("the job page's backfill form", () => {
         const rows = await db.sql<{ scheduled_for: Date; status: string }[]>`
           select scheduled_for, status from job_runs
           where job_name = 'hourly_export' and trigger = 'backfill' order by scheduled_for`;
-        return rows.length === 3 && rows.every((r) => r.status === "succeeded") && rows;
+        return rows.length === 3 && rows.every((r) => r.status === "succeeded") ? rows : undefined;
       },
       30_000,
       "the three backfill runs",
@@ -91,7 +91,7 @@ describe("the job page's backfill form", () => {
       async () => {
         const rows = await db.sql<{ id: string }[]>`
           select id::text from job_backfills where finished_at is not null`;
-        return rows.length === 1 && rows;
+        return rows.length === 1 ? rows : undefined;
       },
       30_000,
       "the request to finish",
