@@ -59,6 +59,7 @@ describe("the job page's backfill form", () => {
     expect(await page.locator("tbody tr td:last-child").allInnerTexts()).toEqual(
       slots.map((at) => `${at.toISOString().replace("T", " ").slice(0, 19)} UTC`),
     );
+    expect(await page.getByText("Limits: concurrency 2, rate no limit.").count()).toBe(1);
     expect(await db.sql`select id from job_backfills`).toHaveLength(0);
     // axe-core is a script, and a POST's answer cannot be fetched again by address: the same dry
     // run in a context with scripts on.

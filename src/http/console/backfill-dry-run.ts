@@ -47,6 +47,7 @@ export function dryRunPage(
       ? "no slot would run"
       : `${answer.slots.length} slot${answer.slots.length === 1 ? "" : "s"} would run`
   }; ${answer.already_succeeded} already succeeded and would not run again. Nothing was queued.</p>
+<p>Limits: concurrency ${esc(given.concurrency.trim() || "1")}, rate ${esc(given.rate.trim() || "no limit")}.</p>
 ${
   rows.length === 0
     ? ""

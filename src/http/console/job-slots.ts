@@ -45,6 +45,9 @@ function row(report: SlotReport, range: SlotRangeJson): string {
 <td data-label="Reason">${esc(range.reason)}</td><td data-label="Run">${run}</td></tr>`;
 }
 
+/** The report's window is (from, to]: its first instant that counts is a millisecond later. */
+const after = (from: string) => new Date(Date.parse(from) + 1);
+
 /** The "why did it run" section: the verdict, then the folded ranges, newest first, capped. */
 export function slotsHtml({ report, dense }: PageSlots, name: string): string {
   const shown = report.ranges.slice(-RANGES_SHOWN).reverse();
@@ -56,7 +59,7 @@ export function slotsHtml({ report, dense }: PageSlots, name: string): string {
   const whole = `<code>runner explain ${esc(name)} --from … --to …</code> or <code>GET /v1/admin/jobs/${url(name)}/slots</code>`;
   return `<section aria-labelledby="slots"><h2 id="slots">Slots: why it ran, or did not</h2>
 <p><strong>${esc(report.verdict)}</strong></p>
-<p class="muted">${window}, ${utc(report.from)} – ${utc(report.to)}: ${report.slots} planned slots in ${report.ranges.length} ranges${hidden > 0 ? `; the newest ${shown.length} shown, ${hidden} older not` : ""}. Any window: ${whole}.</p>
+<p class="muted">${window}, ${utc(after(report.from))} – ${utc(report.to)}: ${report.slots} planned slots in ${report.ranges.length} ranges${hidden > 0 ? `; the newest ${shown.length} shown, ${hidden} older not` : ""}. Any window: ${whole}.</p>
 ${
   shown.length === 0
     ? ""
