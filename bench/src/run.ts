@@ -322,7 +322,7 @@ async function scrape(url: string) {
 
 async function consolePages(url: string) {
   type Timing = { p50: number; p95: number; clientP95: number; bytes: number };
-  type Page = "overview" | "job" | "failed" | "older";
+  type Page = "overview" | "job" | "failed" | "older" | "dense";
   type Result = Record<Page, Timing> & { seedSeconds: number; seqScansDuring: number };
   const jobs = size(1000, 20);
   const runRows = size(1_000_000, 5_000);
@@ -339,12 +339,12 @@ async function consolePages(url: string) {
       1,
     );
   const p = (page: Page) => `p50 ${of(page, "p50")}, p95 ${of(page, "p95")}`;
-  const pages: Page[] = ["overview", "job", "failed", "older"];
+  const pages: Page[] = ["overview", "job", "failed", "older", "dense"];
   const p95s = pages.map((page) => median(runs.map((r) => r[page].p95)));
   const scans = runs.reduce((sum, r) => sum + r.seqScansDuring, 0);
   rows.push({
     figure: `console pages, ${jobs} jobs, ${runRows.toLocaleString("en")} runs (server time ms, Server-Timing)`,
-    runner: `GET / ${p("overview")} (${(runs[0]!.overview.bytes / 1024).toFixed(0)} KiB); /jobs/:name ${p("job")}; ?status=failed ${p("failed")}; older page ${p("older")}; seq scans of job_runs while measuring: ${scans}`,
+    runner: `GET / ${p("overview")} (${(runs[0]!.overview.bytes / 1024).toFixed(0)} KiB); /jobs/:name ${p("job")}; ?status=failed ${p("failed")}; older page ${p("older")}; a per-second job in Europe/Paris (Slots: 500 instants) ${p("dense")}; seq scans of job_runs while measuring: ${scans}`,
     baseline: `as the client saw it, p95: GET / ${of("overview", "clientP95")}, /jobs/:name ${of("job", "clientP95")}; seeding ${spread(
       runs.map((r) => r.seedSeconds),
       0,

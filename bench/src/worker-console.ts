@@ -1,7 +1,8 @@
 /**
  * The console's pages on real volumes: `jobs` jobs and `rows` rows in job_runs (seeded with one
  * INSERT ... SELECT generate_series), some failing, some paused, one running; then GET / and
- * GET /jobs/:name (unfiltered, filtered by status, and an older page by its cursor) timed over
+ * GET /jobs/:name (unfiltered, filtered by status, an older page by its cursor, and a per-second
+ * job's page, whose Slots section reads the most instants) timed over
  * loopback with the admin's credentials: server time from each page's Server-Timing header, and
  * the whole request as the client saw it.
  */
@@ -32,8 +33,19 @@ async function main() {
   // Varied schedules (cronstrue words each), all on 1 January: none fires while measuring.
   for (let i = 0; i < args.jobs; i++)
     runner.registerJob({ name: name(i), schedule: `${i % 60} ${i % 24} 1 1 ${i % 7}`, run: () => {} });
+  // The job page's Slots section reads at most 500 instants: a per-second job in a zone with
+  // DST (the dearest instants to compute), disabled so that it never fires while measuring.
+  runner.registerJob({
+    name: "dense",
+    schedule: "* * * * * *",
+    timezone: "Europe/Paris",
+    enabled: false,
+    run: () => {},
+  });
   const sidecar = await startSidecar(runner);
   await runner.start();
+  // Seen two days ago: its whole 24 h window is planned slots, not only the seconds since start.
+  await sql`update job_state set first_seen_at = now() - interval '2 days' where job_name = 'dense'`;
   const seedStarted = performance.now();
   await sql`
     insert into job_runs (job_name, scheduled_for, trigger, attempt, status, runner_id, started_at,
@@ -91,11 +103,12 @@ async function main() {
   const job = await time(`/jobs/${middle}`);
   const failed = await time(`/jobs/${middle}?status=failed`);
   const older = await time(`/jobs/${middle}?before=${cursor?.id ?? "1"}`);
+  const dense = await time("/jobs/dense");
   await sleep(1500);
   const seqScansDuring = (await seqScans()) - scansBefore;
   await runner.stop();
   await sql.end();
-  console.log(JSON.stringify({ overview, job, failed, older, seedSeconds, seqScansDuring }));
+  console.log(JSON.stringify({ overview, job, failed, older, dense, seedSeconds, seqScansDuring }));
   process.exit(0);
 }
 void main();

@@ -7,7 +7,8 @@ import type { Route } from "./server.js";
 /** The reply fields worth keeping with an event (never a definition's headers or a body). */
 function details(action: AuditAction, body: unknown, location: string | undefined): Record<string, unknown> {
   const reply = (body ?? {}) as Record<string, unknown>;
-  // The console's form answers 303 to the run's page: /runs/<id>.
+  // The console's form answers 303 to the run's page: /runs/<id>. Its backfill form's 303 carries
+  // the same body as the JSON route's 202.
   if (action === "trigger")
     return { run_id: reply.run_id ?? location?.match(/^\/runs\/(\d+)$/)?.[1] ?? null };
   if (action === "register") {
@@ -35,7 +36,7 @@ export function audited(
   return async (req, params, query) => {
     const reply = await handle(req, params, query);
     // A dry run changes nothing: no event.
-    if (reply.status >= 400 || (reply.body as { dry_run?: boolean } | undefined)?.dry_run) return reply;
+    if (reply.status >= 400 || reply.changedNothing) return reply;
     const registered = ((reply.body ?? {}) as { job?: { name?: string } }).job?.name;
     await new AuditStore(parts.store().sql).record({
       actor: actorOf(req, parts.config),

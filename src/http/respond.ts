@@ -7,6 +7,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Send `body` as is (text/plain or the given content-type) instead of JSON. */
   raw?: boolean;
+  /** A dry run's answer: nothing changed, so audited() records no event. */
+  changedNothing?: boolean;
 }
 
 export class HttpError extends Error {

@@ -3,7 +3,7 @@ import { adminRuns, adminStatus } from "./admin.js";
 import { adminAudit } from "./audit.js";
 import { audited } from "./audited.js";
 import { backfillJob } from "./backfill.js";
-import { pauseFromForm, resumeFromForm, triggerFromForm } from "./console/actions.js";
+import { backfillFromForm, pauseFromForm, resumeFromForm, triggerFromForm } from "./console/actions.js";
 import { jobPage } from "./console/job-page.js";
 import { overview } from "./console/overview.js";
 import { runPage } from "./console/run-page.js";
@@ -171,6 +171,11 @@ export function sidecarRoutes(parts: SidecarParts): Route[] {
       "POST",
       "/ui/jobs/:name/resume",
       admin((req, p) => resumeFromForm(parts, tokens, p.name!, req)),
+    ),
+    route(
+      "POST",
+      "/ui/jobs/:name/backfill",
+      admin(audited(parts, "backfill", (req, p) => backfillFromForm(parts, tokens, p.name!, req))),
     ),
   ];
 }

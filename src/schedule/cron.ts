@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import type { DstPolicy } from "../types.js";
 import { defaultDst, nextUnder, previousUnder } from "./dst.js";
 import { nicknameProblem } from "./nicknames.js";
+import { offsetAt } from "./zone.js";
 
 /**
  * Cron arithmetic. croner is used as a calculator only: it never arms a timer here.
@@ -192,4 +193,25 @@ export function latestInstant(
     atOrBefore.getTime(),
   );
   return at === null ? null : new Date(at);
+}
+
+/**
+ * Roughly where the newest `count` instants of (since, until] begin, or null when the window holds
+ * no more than `count`: a bound on a window's size, not a plan. It counts at the zone's offset of
+ * `until` (DST moves it by an hour at most), through croner's fixed-offset path (about 4 µs an
+ * instant, where the zone's own rules cost 20 to 35). Forward first, stopping at count + 1, so a
+ * sparse schedule costs a few steps; only a window known to hold more is walked back.
+ */
+export function newestInstantsStart(
+  expression: string,
+  timezone: string,
+  since: Date,
+  until: Date,
+  count: number,
+): Date | null {
+  const cron = compiled(expression, offsetAt(timezone, until.getTime()));
+  let seen = 0;
+  for (let t = cron.nextRun(since); t && t <= until && seen <= count; t = cron.nextRun(t)) seen++;
+  if (seen <= count) return null;
+  return cron.previousRuns(count, new Date(until.getTime() + 1)).at(-1) ?? null;
 }

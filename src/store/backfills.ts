@@ -61,6 +61,15 @@ export interface BackfillRequest {
   requested_at: Date;
 }
 
+/** A request as the job page lists it: finished with its summary, or open with its runs so far. */
+export interface BackfillListed extends BackfillRequest {
+  finished_at: Date | null;
+  /** What the replica that closed it saw: slots, already_succeeded, succeeded, failed. */
+  summary: Record<string, number> | null;
+  /** An open request's backfill runs in its window since it was asked for; null once finished. */
+  progress: { succeeded: number; failed: number; running: number } | null;
+}
+
 export class BackfillStore {
   constructor(private readonly scope: StoreScope) {}
 
@@ -161,5 +170,28 @@ export class BackfillStore {
     await sql`
       update job_backfills set finished_at = now(), summary = ${sql.json(summary)}
       where id = ${id} and finished_at is null`;
+  }
+
+  /**
+   * The job's newest requests, newest first (job_backfills_job_idx). An open one's progress counts
+   * the backfill runs of its window through the slot key's index: at most MAX_OPEN_BACKFILLS
+   * windows of at most MAX_BACKFILL_SLOTS slots each.
+   */
+  async recent(jobName: string, limit: number): Promise<BackfillListed[]> {
+    return this.scope.sql<BackfillListed[]>`
+      select b.id::text, b.job_name, b.window_from, b.window_to, b.concurrency, b.rate, b.requested_by,
+        b.requested_at, b.finished_at, b.summary,
+        case when b.finished_at is null then json_build_object(
+          'succeeded', p.succeeded, 'failed', p.failed, 'running', p.running) end as progress
+      from (select * from job_backfills where job_name = ${jobName} order by id desc limit ${limit}) b
+      left join lateral (
+        select count(*) filter (where r.status = 'succeeded')::int as succeeded,
+          count(*) filter (where r.status in ('failed', 'timed_out', 'interrupted', 'abandoned'))::int as failed,
+          count(*) filter (where r.status = 'running')::int as running
+        from job_runs r
+        where b.finished_at is null and r.job_name = b.job_name and r.scheduled_for >= b.window_from
+          and r.scheduled_for <= b.window_to and r.trigger = 'backfill' and r.started_at >= b.requested_at
+      ) p on true
+      order by b.id desc`;
   }
 }

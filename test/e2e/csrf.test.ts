@@ -11,8 +11,8 @@ import { needTool } from "../helpers/tools.js";
  * Cross-site request forgery in a real browser: an operator logs in to the status page (Chromium
  * caches the Basic credentials), then opens a page on another origin, which posts to the runner
  * every way a page can without help from the runner: fetch with text/plain, an auto-submitted
- * text/plain form carrying a job definition, the status page's own form, and the same form from
- * a sandboxed page (Origin: null). The browser sends the credentials; the runner refuses all.
+ * text/plain form carrying a job definition, the status page's own form, the job page's backfill
+ * form, and the status page's form from a sandboxed page (Origin: null). The browser sends the credentials; the runner refuses all.
  */
 const db = await testDatabase("csrfe2e");
 const USER = "ops";
@@ -35,6 +35,8 @@ function attackPages(runner: string): Record<string, string> {
   const formName = `${body.slice(0, -1)},"x":"`;
   const submit = "<script>document.forms[0].submit()</script>";
   const pageForm = `<form method="post" action="${runner}/ui/jobs/report/trigger"><input name="token" value="1.x"></form>${submit}`;
+  // The job page's backfill form, for real (no dry run): a day of the job's slots.
+  const backfillForm = `<form method="post" action="${runner}/ui/jobs/report/backfill"><input name="token" value="1.x"><input name="from" value="2026-01-01T00:00"><input name="to" value="2026-01-02T00:00"></form>${submit}`;
   const fetchPost = (path: string, text: string) =>
     `<script>fetch(${JSON.stringify(runner + path)}, { method: "POST", mode: "no-cors", credentials: "include", headers: { "content-type": "text/plain" }, body: ${JSON.stringify(text)} })</script>`;
   return {
@@ -43,6 +45,7 @@ function attackPages(runner: string): Record<string, string> {
     "/fetch-internal-trigger": fetchPost("/v1/jobs/report/trigger", "{}"),
     "/form-register": `<form method="post" enctype="text/plain" action="${runner}/api/v1/scheduler/jobs"><input name='${formName}' value='"}'></form>${submit}`,
     "/form-page": pageForm,
+    "/form-backfill": backfillForm,
     // Served sandboxed (see below): an opaque origin, so the post carries Origin: null.
     "/form-page-sandboxed": pageForm,
     // The control: a read that needs the credentials, to show the browser sends them along.
@@ -83,7 +86,7 @@ afterAll(async () => {
 });
 
 describe("a page on another origin, in headless Chromium, with the operator's credentials cached", () => {
-  it("cannot register a job or start a run", async (test) => {
+  it("cannot register a job, queue a backfill or start a run", async (test) => {
     const context = await (await launch(test)).newContext({
       httpCredentials: { username: USER, password: PASSWORD, origin: made.base },
     });
@@ -128,8 +131,9 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
       }
       await waitFor(() => answers.every((a) => a.done), 15_000, "every request to end");
 
-      // Nothing was registered and no run started...
+      // Nothing was registered, no backfill queued and no run started...
       expect(await db.sql`select name from job_definitions`).toHaveLength(0);
+      expect(await db.sql`select id from job_backfills`).toHaveLength(0);
       expect(await db.sql`select id from job_runs`).toHaveLength(0);
       expect(made.runner.registry.has("planted")).toBe(false);
       // ...though the browser sent the operator's credentials with the attacker page's requests...
@@ -143,6 +147,7 @@ describe("a page on another origin, in headless Chromium, with the operator's cr
         "/api/v1/scheduler/jobs",
         "/api/v1/scheduler/jobs",
         "/api/v1/scheduler/jobs/report/trigger",
+        "/ui/jobs/report/backfill",
         "/ui/jobs/report/trigger",
         "/ui/jobs/report/trigger",
         "/v1/jobs/report/trigger",

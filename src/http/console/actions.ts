@@ -2,13 +2,15 @@ import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { parsePause } from "../../util/pause-input.js";
 import { actorOf } from "../actor.js";
+import { askBackfill } from "../backfill.js";
 import { type PageTokens, refuseCrossSite } from "../csrf.js";
 import type { SidecarParts } from "../parts.js";
 import { pauseAudited, resumeAudited } from "../pause.js";
 import { HttpError, type Reply, readBody } from "../respond.js";
+import { dryRunPage } from "./backfill-dry-run.js";
 
 /**
- * The console's form posts (POST /ui/jobs/:name/trigger|pause|resume). A browser sends its Basic
+ * The console's form posts (POST /ui/jobs/:name/trigger|pause|resume|backfill). A browser sends its Basic
  * credentials whichever page posts, so each one refuses a cross-site request first and then
  * demands the token only a page served by the runner carries (csrf.ts), then answers 303 to a page.
  */
@@ -87,4 +89,40 @@ export async function resumeFromForm(
   await formFields(tokens, req);
   await resumeAudited(parts, name, actorOf(req, parts.config));
   return seeOther(jobPath(name));
+}
+
+/**
+ * Backfill a window of the job, checked and queued by the JSON route's own code (backfill.ts). A
+ * dry run answers a page listing the slots; a request answers 303 to the job page, which lists it,
+ * carrying the JSON route's answer as its body for the audit event (audited.ts).
+ */
+export async function backfillFromForm(
+  parts: Pick<SidecarParts, "store" | "registry" | "config" | "liveness">,
+  tokens: PageTokens,
+  name: string,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const fields = await formFields(tokens, req);
+  const given = { concurrency: fields.get("concurrency") ?? "", rate: fields.get("rate") ?? "" };
+  const answer = await askBackfill(
+    parts,
+    name,
+    {
+      from: utcInput(fields.get("from")),
+      to: utcInput(fields.get("to")),
+      concurrency: given.concurrency.trim() || undefined,
+      rate: given.rate.trim() || undefined,
+      dryRun: fields.has("dry_run"),
+    },
+    actorOf(req, parts.config),
+  );
+  if ("dry_run" in answer)
+    return dryRunPage(
+      parts,
+      parts.registry.get(name) ?? { name, timezone: "UTC" },
+      answer,
+      given,
+      tokens.issue(),
+    );
+  return { status: 303, body: answer, headers: { location: `${jobPath(name)}#backfills` } };
 }

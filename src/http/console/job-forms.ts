@@ -1,11 +1,13 @@
 import { MAX_REASON_CHARS } from "../../util/pause-input.js";
 import { esc, url } from "./html.js";
+import { backfillForm } from "./job-backfills.js";
 
 /**
  * The job page's forms. Each POSTs to /ui/jobs/:name/... with the page's token, which the
  * handlers (actions.ts) check after refusing cross-site requests, as the overview's "Run now" does.
+ * Backfill needs the job's schedule: only a replica that defines the job offers it.
  */
-export function jobForms(name: string, paused: boolean, token: string): string {
+export function jobForms(name: string, paused: boolean, token: string, defined: boolean): string {
   const action = (what: string) => `/ui/jobs/${url(name)}/${what}`;
   const tokenField = `<input type="hidden" name="token" value="${esc(token)}">`;
   const runNow = `<form method="post" action="${action("trigger")}" aria-labelledby="run-now">${tokenField}
@@ -27,7 +29,7 @@ export function jobForms(name: string, paused: boolean, token: string): string {
 <h3 id="resume-job">Resume</h3><p>Claims start again at the next slot on every replica.</p>
 <p><button type="submit">Resume</button></p></form>`
     : "";
-  // The backfill form (issue #14, item 2) belongs here, beside these, once backfill has landed.
+  const backfill = defined ? backfillForm(name, tokenField) : "";
   return `<section aria-labelledby="actions"><h2 id="actions">Actions</h2>
-<div class="forms">${runNow}${pause}${resume}</div></section>`;
+<div class="forms">${runNow}${pause}${resume}${backfill}</div></section>`;
 }

@@ -5,12 +5,14 @@ import type { Job } from "../../types.js";
 import type { SidecarParts } from "../parts.js";
 import { HttpError, type Reply } from "../respond.js";
 import { duration, esc, utc } from "./html.js";
+import { BACKFILLS_SHOWN, backfillsSection } from "./job-backfills.js";
 import { jobForms } from "./job-forms.js";
 import { historyQuery, historySection } from "./job-history.js";
 import { pauseText, stateTags } from "./job-state.js";
 import { page } from "./layout.js";
 import { replicaLine } from "./replica.js";
 import { scheduleInWords } from "./schedule-words.js";
+import { slotsHtml, slotsSection } from "./job-slots.js";
 
 type JobPageNeeds = Pick<SidecarParts, "store" | "registry" | "nextRunAt" | "liveness" | "config">;
 
@@ -57,8 +59,9 @@ ${rows.length === 0 ? '<p class="muted">No events.</p>' : `<table class="cards">
 
 /**
  * GET /jobs/:name: the job's state, its definition (when this replica has it) with its next
- * instants, the actions (run now with params, pause, resume), its history paged by keyset and
- * filtered by status, and its audit trail.
+ * instants, the actions (run now with params, pause, resume, backfill), its backfill requests, its
+ * slots of the last 24 h with their fates (why it ran, or did not), its history paged by keyset
+ * and filtered by status, and its audit trail.
  */
 export async function jobPage(
   needs: JobPageNeeds,
@@ -68,12 +71,14 @@ export async function jobPage(
 ): Promise<Reply> {
   const view = historyQuery(query);
   const sql = needs.store().sql;
-  const [[state], events, history] = await Promise.all([
+  const job = needs.registry.get(name);
+  const [[state], events, history, backfills, slots] = await Promise.all([
     jobStatus(needs.store(), needs.registry, needs.nextRunAt, name),
     new AuditStore(sql).list(name, AUDIT_EVENTS),
     historySection(sql, name, view),
+    needs.store().backfills.recent(name, BACKFILLS_SHOWN),
+    job ? slotsSection(needs.store, job) : undefined,
   ]);
-  const job = needs.registry.get(name);
   if (!state && !job) throw new HttpError(404, `unknown job "${name}"`);
   const paused = state?.paused ?? false;
   const body = `<h1>${esc(name)}</h1>
@@ -85,7 +90,9 @@ ${state?.last_error ? `<p>Last error (${utc(state.last_error_at)}):</p><pre>${es
 <section aria-labelledby="definition"><h2 id="definition">Definition</h2>
 ${job ? definition(job) : '<p class="muted">This replica does not define this job: its runs are listed below.</p>'}</section>
 ${job ? nextInstants(job) : ""}
-${jobForms(name, paused, token)}
+${jobForms(name, paused, token, job !== undefined)}
+${backfillsSection(backfills)}
+${slots ? slotsHtml(slots, name) : ""}
 ${history}
 ${auditSection(events)}`;
   return page({ title: name, replica: replicaLine(needs), body });

@@ -15,7 +15,7 @@ header{background:#263238;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:w
 header a{color:#fff;font-weight:700;text-decoration:none;font-size:16px}header .who{color:#eceff1;font-size:12px}
 main{padding:1rem;max-width:1400px}h1{font-size:20px;margin:.2rem 0 .8rem;overflow-wrap:anywhere}
 h2{font-size:16px;margin:1.4rem 0 .5rem}a{color:#0d47a1}
-.muted{color:#5f6368;font-size:12px}code,pre{font:12px/1.4 ui-monospace,monospace}
+.muted{color:#5f6368;font-size:12px}p code{overflow-wrap:anywhere}code,pre{font:12px/1.4 ui-monospace,monospace}
 pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e0e0e0;vertical-align:top}
 th{font-weight:600;background:#f5f5f5}td{overflow-wrap:anywhere}
@@ -29,7 +29,7 @@ textarea{width:100%;max-width:32rem}button{cursor:pointer;padding:.25rem .7rem;w
 .tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:12px;font-weight:600;color:#fff}
 .t-failing{background:#b71c1c}.t-paused{background:#5d4037}.t-overdue{background:#a84300}.t-running{background:#0d47a1}
 .t-ok{background:#1b5e20}.t-disabled{background:#546e7a}
-.s-succeeded{color:#1b5e20}.s-failed,.s-abandoned{color:#b71c1c}.s-timed_out{color:#a84300}.s-running{color:#0d47a1}
+.s-succeeded{color:#1b5e20}.s-failed,.s-abandoned{color:#b71c1c}.s-timed_out{color:#a84300}.s-running{color:#0d47a1}.s-paused{color:#5d4037}
 .strip{display:flex;flex-wrap:wrap;gap:3px;max-width:100%}
 .cell{display:inline-block;width:16px;height:18px;line-height:18px;text-align:center;font-size:11px;font-weight:700;color:#fff;text-decoration:none;border-radius:2px}
 .c-succeeded{background:#1b5e20}.c-failed{background:#b71c1c;box-shadow:inset 0 0 0 2px #4a0000}.c-timed_out{background:#a84300}
@@ -39,7 +39,8 @@ textarea{width:100%;max-width:32rem}button{cursor:pointer;padding:.25rem .7rem;w
 .paused{background:#efebe9;padding:.5rem .8rem;border-left:4px solid #5d4037}
 dl.def{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.def dt{font-weight:600}dl.def dd{margin:0;overflow-wrap:anywhere}
 .forms{display:flex;flex-wrap:wrap;gap:1rem}.forms form{border:1px solid #cfd8dc;padding:.7rem;border-radius:4px;flex:1 1 18rem}
-.forms label{display:block;margin:.3rem 0 .1rem}.forms input[type=text],.forms input[type=datetime-local]{width:100%}
+.forms label{display:block;margin:.3rem 0 .1rem}.forms input[type=text],.forms input[type=datetime-local],.forms input[type=number]{width:100%}
+.forms label.check{display:flex;gap:.4rem;align-items:center;margin:.6rem 0 0}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .out .stderr{color:#b71c1c}.out td:nth-child(2){white-space:nowrap}.out td{font:12px/1.35 ui-monospace,monospace}
 @media (max-width:720px){table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
