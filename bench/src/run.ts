@@ -188,10 +188,19 @@ async function sustained(url: string) {
     mode: "raw-batched",
     schema: schema("rawb"),
   });
-  const perSecond = rec.recorded / (fires + 1);
+  // At 10,000 a second the runner records all it is offered; its ceiling shows only when offered
+  // more than it can record: twice as many per-second jobs, succeeded runs a second over the window.
+  const satSeconds = size(20, 2);
+  const sat = await worker<Sustained>(
+    "worker-fire",
+    { mode: "runner", jobs: 2 * jobs, burst: false, fires: satSeconds, url, schema: schema("sat") },
+    600_000,
+  );
+  const satRec = sat.recorded!;
+  const perSecond = (satRec.recorded - satRec.unfinished) / (satSeconds + 1);
   rows.push({
-    figure: "bookkeeping at fan-out (runs recorded per second: claim, outcome, heartbeat)",
-    runner: `${perSecond.toFixed(0)} = ${((perSecond / raw.perSecond) * 100).toFixed(0)}% of the batched ceiling (${jobs} jobs a second offered)`,
+    figure: "bookkeeping at saturation (succeeded runs recorded per second: claim, outcome, heartbeat)",
+    runner: `${perSecond.toFixed(0)} = ${((perSecond / raw.perSecond) * 100).toFixed(0)}% of the batched ceiling (${2 * jobs} per-second jobs offered for ${satSeconds} s; ${satRec.recorded} rows for ${satRec.slots} slots; at 10,000 offered: ${(rec.recorded / (fires + 1)).toFixed(0)}/s)`,
     baseline: `batched raw (INSERT ... unnest, UPDATE ... FROM unnest, one heartbeat upsert per 1,000) ${raw.perSecond.toFixed(0)}/s`,
     target: "≥ 10,000/s and ≥ 40% of the batched ceiling",
     met: perSecond >= 10_000 && perSecond >= 0.4 * raw.perSecond,
