@@ -16,7 +16,7 @@ describe("runner's small answers (real processes)", () => {
     const unknown = await runCli(["frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toMatch(
-      /^runner: unknown command "frobnicate"; commands: run, migrate, jobs, status, history, .*\btrigger, pause, resume, check, .*help$/,
+      /^runner: unknown command "frobnicate"; commands: run, migrate, jobs, status, history, .*\btrigger, backfill, pause, resume, check, .*help$/,
     );
   });
 

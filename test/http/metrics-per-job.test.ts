@@ -3,6 +3,7 @@ import { PER_JOB_AUTO_MAX } from "../../src/observe/metrics.js";
 import type { Daemon } from "../../src/run/daemon.js";
 import { testDatabase } from "../helpers/db.js";
 import { sidecarRunner } from "../helpers/http.js";
+import { waitFor } from "../helpers/runner.js";
 
 const db = await testDatabase("metrics_per_job");
 const started: Daemon[] = [];
@@ -18,6 +19,8 @@ async function scrapeWith(env: Record<string, string>, jobs: number) {
   for (let i = 1; i < jobs; i++)
     made.runner.registerJob({ name: `other-${i}`, schedule: "@yearly", run: () => {} });
   await made.runner.start();
+  // Ready: the loop's first heartbeat is written, so its series has a value to show.
+  await waitFor(async () => (await made.request("/readyz")).status === 200);
   await (await made.runner.triggerJob("ok")).done;
   const text = await (await made.request("/metrics")).text();
   return { text, registered: made.runner.registry.names().length };
