@@ -42,27 +42,18 @@ export async function pruneRuns(
         select id from job_runs where started_at < ${cutoff()} and status <> 'running'
         order by started_at limit ${batchSize})`,
   );
-  const triggers = await inBatches(
-    () => sql`
-      delete from job_triggers where id in (
-        select id from job_triggers where requested_at < ${cutoff()} order by id limit ${batchSize})`,
-  );
-  const audit = await inBatches(
-    () => sql`
-      delete from job_audit where id in (
-        select id from job_audit where at < ${cutoff()} order by id limit ${batchSize})`,
-  );
-  const slots = await inBatches(
-    () => sql`
-      delete from job_slots where id in (
-        select id from job_slots where last_slot < ${cutoff()} order by last_slot limit ${batchSize})`,
-  );
-  // finished_at is null while open, and null < cutoff is not true.
-  const backfills = await inBatches(
-    () => sql`
-      delete from job_backfills where id in (
-        select id from job_backfills where finished_at < ${cutoff()} order by id limit ${batchSize})`,
-  );
+  /** Rows of `table` whose `column` is older than the cutoff, oldest ids first. */
+  const olderThanCutoff = (table: string, column: string) =>
+    inBatches(
+      () => sql`
+        delete from ${sql(table)} where id in (
+          select id from ${sql(table)} where ${sql(column)} < ${cutoff()} order by id limit ${batchSize})`,
+    );
+  const triggers = await olderThanCutoff("job_triggers", "requested_at");
+  const audit = await olderThanCutoff("job_audit", "at");
+  const slots = await olderThanCutoff("job_slots", "last_slot");
+  // finished_at is null while open, and null < cutoff is not true: open backfills stay.
+  const backfills = await olderThanCutoff("job_backfills", "finished_at");
   await inBatches(
     () => sql`
       delete from job_runner_spans where (runner_id, started_at) in (
