@@ -1,3 +1,5 @@
+import { parseIsoWithZone } from "./iso.js";
+
 /** What `runner backfill` and POST /v1/admin/jobs/:name/backfill accept. */
 export interface BackfillInput {
   from?: unknown;
@@ -20,11 +22,9 @@ export const MAX_RATE = 1000;
 /** A window longer than a year is a mistake (and a sparse schedule's slots are enumerated up to it). */
 export const MAX_WINDOW_MS = 366 * 86_400_000;
 
-const ISO_WITH_ZONE = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/i;
-
 function time(field: string, value: unknown, problems: string[]): Date | undefined {
-  const at = typeof value === "string" && ISO_WITH_ZONE.test(value) ? new Date(value) : undefined;
-  if (at && !Number.isNaN(at.getTime())) return at;
+  const at = parseIsoWithZone(value);
+  if (at) return at;
   problems.push(
     value === undefined || value === null
       ? `${field}: required, an ISO time with a zone, e.g. 2026-03-29T00:00Z`

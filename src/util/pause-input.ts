@@ -1,3 +1,4 @@
+import { parseIsoWithZone } from "./iso.js";
 import { parseDuration } from "./duration.js";
 
 /** What `runner pause` and POST /v1/admin/jobs/:name/pause accept. */
@@ -39,8 +40,8 @@ export function parsePause(
   if (hasUntil && hasFor) problems.push("until and for: give one of them, not both");
   else if (hasUntil) {
     const text = input.until;
-    const at = typeof text === "string" && /(Z|[+-]\d\d:?\d\d)$/i.test(text) ? new Date(text) : undefined;
-    if (!at || Number.isNaN(at.getTime()))
+    const at = parseIsoWithZone(text);
+    if (!at)
       problems.push(
         `until: expected an ISO time with a zone, e.g. 2026-12-24T00:00Z (got ${JSON.stringify(text)})`,
       );

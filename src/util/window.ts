@@ -1,4 +1,5 @@
 import { parseDuration } from "./duration.js";
+import { parseIsoWithZone } from "./iso.js";
 
 /** What `runner explain --from/--to` and GET /v1/admin/jobs/:name/slots?from=&to= accept. */
 export interface WindowInput {
@@ -24,8 +25,8 @@ export function parseWindow(
     const ago = /^\d/.test(text) && !text.includes("-") ? parseDuration(text) : undefined;
     const before = ago === undefined ? undefined : new Date(now.getTime() - ago);
     if (before && !Number.isNaN(before.getTime())) return before;
-    const at = /^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)$/i.test(text) ? new Date(text) : undefined;
-    if (at && !Number.isNaN(at.getTime())) return at;
+    const at = parseIsoWithZone(text);
+    if (at) return at;
     problems.push(
       `${field}: expected an ISO time with a zone (2026-12-01T02:00Z) or a duration before now (2h) (got ${JSON.stringify(text.slice(0, 40))})`,
     );
