@@ -90,7 +90,7 @@ function allowWithoutCredentials(req: IncomingMessage, config: Config): void {
     );
 }
 
-/** Basic Auth for /v1/admin/*, /api/v1/* and the status page; unset credentials: see unsetCredentials. */
+/** Basic Auth for /v1/admin/*, /api/v1/* and the console; unset credentials: see unsetCredentials. */
 export function requireAdmin(req: IncomingMessage, config: Config): void {
   refuseHalfConfigured(config);
   if (!basicConfigured(config)) allowWithoutCredentials(req, config);

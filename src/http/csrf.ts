@@ -12,7 +12,7 @@ import { HttpError } from "./respond.js";
  *   the user) and an `Origin` that is `null` or names another host than `Host` are refused;
  * - JSON routes take only `application/json`, which no form can send and no foreign page can send
  *   without a CORS preflight that the runner never allows;
- * - the status page's forms carry a token only a page served by the runner holds.
+ * - the console's forms carry a token only a page served by the runner holds.
  * Clients that are not browsers send neither header and are unaffected.
  */
 
@@ -57,7 +57,7 @@ const TOKEN_LIFETIME_SECONDS = 24 * 3600;
 const CLOCK_SKEW_SECONDS = 300;
 
 /**
- * The status page's form token: `<issued at>.<HMAC of it>`. The key comes from the admin password
+ * The console's form token: `<issued at>.<HMAC of it>`. The key comes from the admin password
  * when one is set (so every replica accepts every other's tokens), otherwise it is random per
  * process. Only a page served by the runner carries one: no other origin can read the page.
  */
@@ -79,7 +79,7 @@ export function pageTokens(config: Pick<Config, "adminPassword">, now = () => Da
       // Compared even when stale, so the answer's timing says nothing about the signature.
       const signed = safeEqual(mac, sign(issued));
       if (!fresh || !signed)
-        throw new HttpError(403, "the form's token is missing, wrong or expired: reload the status page");
+        throw new HttpError(403, "the form's token is missing, wrong or expired: reload the console page");
     },
   };
 }

@@ -24,7 +24,7 @@ const path = (pattern: string) => new RegExp(`^${pattern.replace(":name", NAME)}
 
 /**
  * Every route of the sidecar (docs/contract.md#http) with its auth: none for the probes and
- * /metrics, Basic for /v1/admin, /api/v1 and the status page, the internal secret or Basic for the
+ * /metrics, Basic for /v1/admin, /api/v1 and the console, the internal secret or Basic for the
  * trigger. Routes that change state refuse cross-site requests (csrf.ts).
  */
 export function sidecarRoutes(parts: SidecarParts): Route[] {

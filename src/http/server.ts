@@ -16,7 +16,7 @@ export interface Route {
 
 /**
  * Sent with every answer unless a route says otherwise: nothing is cached, sniffed as another type,
- * framed by another page (clickjacking the status page's buttons) or allowed to load anything.
+ * framed by another page (clickjacking the console's buttons) or allowed to load anything.
  */
 const SECURITY_HEADERS: Record<string, string> = {
   "cache-control": "no-store",

@@ -8,7 +8,7 @@ const WRITE_EVERY_MS = 1000;
 
 /**
  * Keeps each running run's latest ctx.progress(done, total) in its row (job_runs.progress_*), so
- * `runner status`, the admin status and the status page can show it from any replica. The first
+ * `runner status`, the admin status and the console can show it from any replica. The first
  * report is written at once, later ones at most once a second (the latest wins); a failed write is
  * logged at debug and the next report tries again: progress is a hint, never a reason to fail.
  */

@@ -56,7 +56,7 @@ describe("runner's small answers (real processes)", () => {
     const onlyUser = await runCli(["check"], { ADMIN_BASIC_USERNAME: "admin" });
     expect(onlyUser.code).toBe(2);
     expect(onlyUser.stderr.trim()).toBe(
-      "runner: ADMIN_BASIC_USERNAME is set but ADMIN_BASIC_PASSWORD is not: /v1/admin/*, /api/v1/* and the status page answer 503 until both are set",
+      "runner: ADMIN_BASIC_USERNAME is set but ADMIN_BASIC_PASSWORD is not: /v1/admin/*, /api/v1/* and the console answer 503 until both are set",
     );
     const onlyPassword = await runCli(["check"], { ADMIN_BASIC_PASSWORD: "s3cret-admin-pw" });
     expect(onlyPassword.code).toBe(2);
