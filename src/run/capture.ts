@@ -12,12 +12,7 @@ export type OutputSink = (stream: OutputStream, line: string) => void;
  * the ctx the executor builds, absent from the public JobContext type. A ctx made elsewhere (a
  * test's) has none, and its output goes nowhere.
  */
-const OUTPUT = Symbol("runner.output");
-
-export function withOutput<C extends object>(ctx: C, sink: OutputSink): C {
-  Object.defineProperty(ctx, OUTPUT, { value: sink, enumerable: false });
-  return ctx;
-}
+export const OUTPUT = Symbol("runner.output");
 
 export function outputOf(ctx: JobContext): OutputSink | undefined {
   return (ctx as unknown as { [OUTPUT]?: OutputSink })[OUTPUT];

@@ -17,6 +17,11 @@ export interface RunInfo {
   startedAt: Date;
 }
 
+/** Just the RunInfo fields of a run (its in-process object carries more), for an event of its own. */
+export function runInfo({ runId, job, trigger, attempt, scheduledFor, startedAt }: RunInfo): RunInfo {
+  return { runId, job, trigger, attempt, scheduledFor, startedAt };
+}
+
 /** Why a slot was not run by this replica in time. */
 export type MissReason = "overloaded" | "at capacity";
 

@@ -3,8 +3,9 @@ import type { Sql } from "postgres";
 import type { Store } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
-import type { RunEventBus, RunInfo } from "./events.js";
-import { callHandler, type HandlerCall, RunAbort, RunController, settleCall } from "./invoke.js";
+import { Attempts } from "./attempts.js";
+import type { RunEventBus } from "./events.js";
+import { RunAbort } from "./invoke.js";
 import {
   type ExecutorLimits,
   MAX_CLAIMS_IN_FLIGHT,
@@ -13,27 +14,11 @@ import {
   replicaOrder,
   startOf,
 } from "./admission.js";
-import { jobContext } from "./context.js";
-import { OutcomeWriter } from "./outcome.js";
-import { type PlannedRetry, Retries, type RunStart } from "./retries.js";
+import type { Retries, RunStart } from "./retries.js";
 import { type DueRun, RELEASED, releaseClaimed, type SlotFire, StartGate } from "./start-gate.js";
 import { WaitingSlots } from "./waiting-slots.js";
 
 export type { SlotFire };
-
-interface ActiveRun {
-  info: RunInfo;
-  controller: RunController;
-  /** Undefined only between the call of its handler and the wiring of its outcome (see startDue). */
-  done: Promise<RunOutcome> | undefined;
-}
-
-/** A run whose handler has been called; follow() wires its timeout and outcome. */
-interface BegunRun {
-  run: ActiveRun;
-  call: HandlerCall;
-  start: RunStart;
-}
 
 export interface StartedRun {
   runId: string;
@@ -42,21 +27,17 @@ export interface StartedRun {
 }
 
 /**
- * Claims slots, runs handlers with their timeout, records outcomes (outcome.ts), retries
- * (retries.ts), and publishes run events. Slots claimed ahead wait in the StartGate until their
- * instant. Never throws from a run: every outcome, including a handler that throws a non-Error
- * or never settles, becomes a row.
+ * Claims slots within this replica's room (MAX_CONCURRENT_RUNS), holds the ones claimed ahead in
+ * the StartGate until their instant, and hands them to Attempts (attempts.ts), which runs them
+ * and records their outcomes; runs without a slot (manual, once, backfill) go there directly.
  */
 export class Executor {
-  private readonly active = new Map<string, ActiveRun>();
+  private readonly attempts: Attempts;
   private stopping = false;
   /** Claims on their way to the database (fireSlots): a stop waits for them, to release them. */
   private readonly claiming = new Set<Promise<StartedRun[]>>();
   private readonly gate = new StartGate((runs) => this.startDue(runs));
   readonly retries: Retries;
-  private readonly outcomes: OutcomeWriter;
-  /** Handlers called and not yet settled: what MAX_CONCURRENT_RUNS bounds. */
-  private handlersRunning = 0;
   private claimsInFlight = 0;
   private slotsClaiming = 0; // in claims on their way: room they may take once answered
   /** Slots this replica had no room for, claimed when room frees up within their tolerance. */
@@ -64,13 +45,20 @@ export class Executor {
 
   constructor(
     private readonly store: Store,
-    private readonly sql: Sql,
+    sql: Sql,
     private readonly log: Logger,
     private readonly events: RunEventBus,
     private readonly limits: ExecutorLimits = { maxConcurrentRuns: Number.POSITIVE_INFINITY, runnerId: "" },
   ) {
-    this.retries = new Retries(store, log, (start) => this.follow(this.begin(start)));
-    this.outcomes = new OutcomeWriter(store, log, () => this.stopping);
+    this.attempts = new Attempts({
+      store,
+      sql,
+      log,
+      events,
+      stopping: () => this.stopping,
+      roomFreed: () => this.waiting.roomFreed(),
+    });
+    this.retries = this.attempts.retries;
     const room = () => this.room();
     this.waiting = new WaitingSlots({ store, events, log, room, claim: (f) => this.claim(f) });
   }
@@ -83,7 +71,10 @@ export class Executor {
     if (fires.length === 0 || this.stopping) return [];
     // The database is seconds behind: claims queue up, or outcomes wait to be written (each one a
     // finished run held in memory). Claiming more would only grow both.
-    if (this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT || this.outcomes.pending >= this.limits.maxConcurrentRuns)
+    if (
+      this.claimsInFlight >= MAX_CLAIMS_IN_FLIGHT ||
+      this.attempts.outcomesPending >= this.limits.maxConcurrentRuns
+    )
       throw new OverloadedError(fires.length);
     const claiming = this.admit(fires);
     this.claiming.add(claiming);
@@ -96,7 +87,9 @@ export class Executor {
 
   /** MAX_CONCURRENT_RUNS less the handlers running, the runs waiting for their instant and the slots being claimed. */
   private room(): number {
-    return this.limits.maxConcurrentRuns - this.handlersRunning - this.gate.size - this.slotsClaiming;
+    return (
+      this.limits.maxConcurrentRuns - this.attempts.handlersRunning - this.gate.size - this.slotsClaiming
+    );
   }
 
   /** Every slot when there is room; else what fits, in this replica's order, the rest waiting for room. */
@@ -165,23 +158,18 @@ export class Executor {
     return started;
   }
 
-  /**
-   * Start every run due at an instant. All handlers are called first, then each run's timeout and
-   * outcome are wired up: the last of 10,000 handlers starts after 10,000 calls, not after 10,000
-   * set-ups too.
-   */
-  private startDue(runs: DueRun[]): void {
-    const begun: [BegunRun, DueRun][] = [];
-    for (const due of runs) {
-      const { job, trigger, instant } = due.fire;
-      if (this.stopping) due.resolve(RELEASED);
-      else
-        begun.push([
-          this.begin({ job, runId: due.runId, trigger, attempt: 1, scheduledFor: instant, params: {} }),
-          due,
-        ]);
+  /** Start every run due at an instant, in one pass (Attempts.launchAll); at a stop, none. */
+  private startDue(due: DueRun[]): void {
+    if (this.stopping) {
+      for (const { resolve } of due) resolve(RELEASED);
+      return;
     }
-    for (const [run, due] of begun) due.resolve(this.follow(run));
+    this.attempts.launchAll(
+      due.map(({ fire: { job, trigger, instant }, runId, resolve }) => ({
+        start: { job, runId, trigger, attempt: 1, scheduledFor: instant, params: {} },
+        settle: resolve,
+      })),
+    );
   }
 
   /** Start a run that claims no slot (manual, once, http): the row is written before the handler starts. */
@@ -192,17 +180,12 @@ export class Executor {
 
   /** Start a run whose row is written already (a backfill's claim): timeout, outcome and retries as any run. */
   startClaimed(start: RunStart): StartedRun {
-    return { runId: start.runId, done: this.follow(this.begin(start)) };
+    return { runId: start.runId, done: this.attempts.launch(start) };
   }
 
-  /**
-   * Write the outcomes of finished runs still waiting for the database, now. Their rows read
-   * `running` until then, and a claim's overlap check would skip a slot for them. Throws when
-   * some could not be written.
-   */
-  async flushOutcomes(): Promise<void> {
-    const left = await this.outcomes.flush();
-    if (left > 0) throw new Error(`${left} finished run(s) still waiting to record their outcome`);
+  /** Write the outcomes still waiting now (Attempts.flushOutcomes); throws when some could not be. */
+  flushOutcomes(): Promise<void> {
+    return this.attempts.flushOutcomes();
   }
 
   isRunning(jobName: string): boolean {
@@ -210,65 +193,16 @@ export class Executor {
   }
 
   runningIds(): string[] {
-    return [...this.active.keys(), ...this.gate.ids()];
+    return [...this.attempts.ids(), ...this.gate.ids()];
   }
 
   runningCount(jobName: string): number {
-    let count = 0;
-    for (const run of this.active.values()) if (run.info.job.name === jobName) count++;
-    return count;
+    return this.attempts.runningCount(jobName);
   }
 
   /** Abort this process's runs of a job (cancelJob); they are recorded interrupted. */
   cancel(jobName: string, reason: string): number {
-    let count = 0;
-    for (const run of this.active.values()) {
-      if (run.info.job.name !== jobName) continue;
-      run.controller.abort(new RunAbort("cancel", reason));
-      count++;
-    }
-    return count;
-  }
-
-  /** Register a run, publish its start and call its handler. */
-  private begin(first: RunStart): BegunRun {
-    const { job, runId, trigger, attempt, scheduledFor, params } = first;
-    // A slot's key is the same everywhere; a run without a slot keeps its first attempt's id.
-    const key = first.idempotencyKey ?? (scheduledFor ? `${job.name}@${scheduledFor.toISOString()}` : runId);
-    const start = { ...first, idempotencyKey: key };
-    const info: RunInfo = { runId, job, trigger, attempt, scheduledFor, startedAt: new Date() };
-    const run: ActiveRun = { info, controller: new RunController(), done: undefined };
-    this.active.set(runId, run);
-    this.handlersRunning++;
-    this.events.emit("started", info);
-    const context = jobContext({
-      info,
-      controller: run.controller,
-      params,
-      idempotencyKey: key,
-      sql: this.sql,
-      log: this.log,
-      events: this.events,
-    });
-    return { run, call: callHandler(job.run, context), start };
-  }
-
-  /** Settle a begun run: timeout, outcome row, finished event, retries. */
-  private async follow({ run, call, start }: BegunRun): Promise<RunOutcome> {
-    const { info, controller } = run;
-    const { job, runId } = info;
-    let retry: PlannedRetry | undefined;
-    run.done = (async () => {
-      const outcome = await settleCall(call, controller, job.timeoutMs);
-      this.handlersRunning--;
-      this.waiting.roomFreed();
-      retry = await this.retries.plan(start, outcome); // before the outcome, so a crash keeps it
-      const failures = await this.outcomes.record(runId, job, outcome);
-      this.events.emit("finished", { ...info, outcome, failures });
-      return outcome;
-    })();
-    const outcome = await run.done.finally(() => this.active.delete(runId));
-    return this.retries.after(start, outcome, retry);
+    return this.attempts.abort(jobName, new RunAbort("cancel", reason));
   }
 
   /**
@@ -282,13 +216,14 @@ export class Executor {
     const early = this.gate.ids();
     this.gate.releaseAll();
     await bounded(Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]), 1000);
-    const pending = [...this.active.values()].flatMap((run) => run.done ?? []);
-    if (pending.length > 0) {
-      await bounded(Promise.allSettled(pending), graceMs);
-      for (const run of this.active.values())
-        run.controller.abort(new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`));
+    if (this.attempts.ids().length > 0) {
+      await bounded(this.attempts.idle(), graceMs);
+      this.attempts.abort(
+        undefined,
+        new RunAbort("shutdown", `interrupted by shutdown after ${graceMs} ms grace`),
+      );
       // Recording the interrupted outcomes needs the database; a hung one must not hold the exit.
-      await bounded(Promise.allSettled([...this.active.values()].flatMap((run) => run.done ?? [])), 2000);
+      await bounded(this.attempts.idle(), 2000);
     }
     // Retries of attempts that failed during the grace are rows for another replica to run.
     await bounded(this.retries.recorded(), 1000);

@@ -85,6 +85,22 @@ export function callHandler(handler: JobHandler, ctx: JobContext): HandlerCall {
   }
 }
 
+type Settled = Omit<RunOutcome, "durationMs">;
+
+/**
+ * The outcome of a called handler that settled already (it threw, returned a plain value, or its
+ * run was aborted before the call), or undefined when it returned a promise. Deciding these at
+ * once costs no promise, timer or closure: a per-second fan-out starts 10,000 such runs at once.
+ */
+export function settledNow(call: HandlerCall, controller: RunController): RunOutcome | undefined {
+  if (call.threw) return withDuration(call, failure(call.error));
+  if (controller.aborted)
+    return withDuration(call, { status: "interrupted", error: errorMessage(controller.reason) });
+  if (!isThenable(call.value))
+    return withDuration(call, { status: "succeeded", result: boundedResult(call.value) });
+  return undefined;
+}
+
 /**
  * Wait for a called handler to settle, its timeout to pass (counted from the call), or its
  * controller to be aborted (shutdown, cancel), whichever comes first. A handler that ignores its
@@ -95,32 +111,21 @@ export function settleCall(
   controller: RunController,
   timeoutMs: number,
 ): Promise<RunOutcome> {
+  const now = settledNow(call, controller);
+  if (now) return Promise.resolve(now);
   return new Promise<RunOutcome>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    const settle = (outcome: Omit<RunOutcome, "durationMs">) => {
+    const settle = (outcome: Settled) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...outcome, durationMs: performance.now() - call.started });
+      resolve(withDuration(call, outcome));
     };
-    const fail = (error: unknown) =>
-      settle({
-        status: "failed",
-        error: scrub(errorMessage(error)),
-        errorStack: error instanceof Error && error.stack ? scrub(error.stack) : undefined,
-        // A kind may attach what it has (a command's exit code and output tails) to its error.
-        result: boundedResult((error as { result?: unknown } | null)?.result),
-      });
-    const succeed = (value: unknown) => settle({ status: "succeeded", result: boundedResult(value) });
-    if (call.threw) return fail(call.error);
-    if (controller.aborted) return settle({ status: "interrupted", error: errorMessage(controller.reason) });
-    if (!isThenable(call.value)) return succeed(call.value);
     controller.onAbort((reason) => {
       if (reason instanceof RunAbort && reason.kind === "timeout") return;
       settle({ status: "interrupted", error: errorMessage(reason) });
     });
-    timer = setTimeout(
+    const timer = setTimeout(
       () => {
         const reason = new RunAbort("timeout", `timed out after ${timeoutMs} ms`);
         settle({ status: "timed_out", error: reason.message });
@@ -128,8 +133,25 @@ export function settleCall(
       },
       Math.max(0, timeoutMs - (performance.now() - call.started)),
     );
-    Promise.resolve(call.value).then(succeed, fail);
+    Promise.resolve((call as { value: unknown }).value).then(
+      (value) => settle({ status: "succeeded", result: boundedResult(value) }),
+      (error: unknown) => settle(failure(error)),
+    );
   });
+}
+
+function withDuration(call: HandlerCall, outcome: Settled): RunOutcome {
+  return { ...outcome, durationMs: performance.now() - call.started };
+}
+
+function failure(error: unknown): Settled {
+  return {
+    status: "failed",
+    error: scrub(errorMessage(error)),
+    errorStack: error instanceof Error && error.stack ? scrub(error.stack) : undefined,
+    // A kind may attach what it has (a command's exit code and output tails) to its error.
+    result: boundedResult((error as { result?: unknown } | null)?.result),
+  };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -10,11 +10,11 @@ const BACKOFF: Backoff = { initialMs: 500, maxMs: 5000 };
 /** Outcomes per statement: large enough for a fan-out's second, small enough for one round trip. */
 const MAX_BATCH = 2000;
 
-interface Pending {
+/** A finished run waiting for its outcome to be written: the run itself, so waiting costs no object of its own. */
+export interface Finished {
   runId: string;
   job: Job;
-  outcome: RunOutcome;
-  resolve: (failures: FailureCount | undefined) => void;
+  outcome: RunOutcome | undefined;
 }
 
 /**
@@ -26,10 +26,13 @@ interface Pending {
  * 5 s): a finished run is never forgotten; a stopping process gives up after a few tries and
  * leaves the rows to the reaper. Until written, a finished run's row still reads `running`, which
  * the overlap check of a claim would take for a run going on: flush() writes them first.
+ * `written` hears of each run once its outcome is written (with the job's failure counts around
+ * it), or given up (undefined): one callback for all, not a promise per run, since a per-second
+ * fan-out holds 10,000 runs here while their batch is written (bench/RESULTS.md).
  */
-export class OutcomeWriter {
-  #queue: Pending[] = [];
-  #inFlight: Pending[] = [];
+export class OutcomeWriter<R extends Finished> {
+  #queue: R[] = [];
+  #inFlight: R[] = [];
   #writing = false;
   #scheduled = false;
   /** Ends the current backoff wait early (flush). */
@@ -41,6 +44,7 @@ export class OutcomeWriter {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly stopping: () => boolean,
+    private readonly written: (run: R, failures: FailureCount | undefined) => void,
   ) {}
 
   /** Outcomes finished but not written yet. */
@@ -48,12 +52,10 @@ export class OutcomeWriter {
     return this.#queue.length + this.#inFlight.length;
   }
 
-  /** Resolves with the job's failure counts around this run, or undefined when it was not written. */
-  record(runId: string, job: Job, outcome: RunOutcome): Promise<FailureCount | undefined> {
-    return new Promise((resolve) => {
-      this.#queue.push({ runId, job, outcome, resolve });
-      this.#schedule();
-    });
+  /** Write this run's outcome (set on it) soon; `written` hears when. */
+  record(run: R): void {
+    this.#queue.push(run);
+    this.#schedule();
   }
 
   /**
@@ -87,7 +89,7 @@ export class OutcomeWriter {
         const counts = await this.#write(this.#inFlight);
         const done = this.#inFlight;
         this.#inFlight = [];
-        for (const [i, pending] of done.entries()) pending.resolve(counts[i]);
+        for (let i = 0; i < done.length; i++) this.#tell1(done[i]!, counts[i]);
         if (this.#queue.length === 0) this.#tell(0);
       }
     } finally {
@@ -95,12 +97,25 @@ export class OutcomeWriter {
     }
   }
 
+  /** A listener that throws must not stop the others being told, nor the drain. */
+  #tell1(run: R, failures: FailureCount | undefined): void {
+    try {
+      this.written(run, failures);
+    } catch (error) {
+      this.log.error({ job_name: run.job.name, run_id: run.runId, err: error }, "after recording an outcome");
+    }
+  }
+
   #tell(left: number): void {
     for (const flusher of this.#flushers.splice(0)) flusher(left);
   }
 
-  async #write(batch: Pending[]): Promise<(FailureCount | undefined)[]> {
-    const runs = batch.map(({ runId, job, outcome }) => ({ id: runId, jobName: job.name, outcome }));
+  async #write(batch: R[]): Promise<(FailureCount | undefined)[]> {
+    const runs = batch.map(({ runId, job, outcome }) => ({
+      id: runId,
+      jobName: job.name,
+      outcome: outcome!,
+    }));
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.store.finishRuns(runs);
@@ -109,7 +124,7 @@ export class OutcomeWriter {
         if (this.stopping() && attempt >= TRIES_WHEN_STOPPING) {
           for (const { runId, job, outcome } of batch)
             this.log.error(
-              { job_name: job.name, run_id: runId, status: outcome.status, err: error },
+              { job_name: job.name, run_id: runId, status: outcome?.status, err: error },
               "outcome could not be recorded",
             );
           return batch.map(() => undefined);

@@ -16,6 +16,15 @@ export interface RunStart {
   idempotencyKey?: string;
 }
 
+/**
+ * ctx.idempotencyKey: the same for every attempt of a slot, on every replica; a run without a slot
+ * keeps its first attempt's id. Made when asked (most handlers never read it).
+ */
+export function idempotencyKeyOf(start: RunStart): string {
+  if (start.idempotencyKey) return start.idempotencyKey;
+  return start.scheduledFor ? `${start.job.name}@${start.scheduledFor.toISOString()}` : start.runId;
+}
+
 /** A retry decided at its attempt's end: due at `dueAt`; `recorded` once its row is written. */
 export interface PlannedRetry {
   dueAt: Date;
@@ -151,7 +160,7 @@ export class Retries {
       scheduledFor: start.scheduledFor,
       attempt: attempt + 1,
       params: start.params,
-      idempotencyKey: start.idempotencyKey ?? runId,
+      idempotencyKey: idempotencyKeyOf(start),
       runAfter: planned.dueAt,
       overlapSkip: job.overlap === "skip",
     });

@@ -54,6 +54,13 @@ async function failFirstAttempt(first: RunnerProcess, job: string) {
   await first.waitForLog((l) => l.msg === "runner started", 30_000);
   await db.sql`insert into job_triggers (job_name, requested_by) values (${job}, 'test')`;
   const scheduled = await first.waitForLog((l) => l.msg === "retry scheduled" && l.job_name === job);
+  // The retry's row is written before the attempt's outcome (a crash between the two leaves the
+  // attempt to the reaper, abandoned): the crash tested here comes after both.
+  await waitFor(
+    async () => (await runsOf(job))[0]?.status === "failed",
+    10_000,
+    "the first attempt's outcome",
+  );
   return { retryOf: String(scheduled.retry_of), dueAt: new Date(String(scheduled.due_at)) };
 }
 
