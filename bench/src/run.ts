@@ -14,6 +14,7 @@ import { HERE, worker } from "./lib.js";
 import { type ScaleOut, scaleOut, startStop } from "./process-figures.js";
 import { replicaShares } from "./share-figure.js";
 import { failoverRow } from "./failover-sim.js";
+import { overloadRow } from "./overload-figure.js";
 import { median, percentile, spread } from "./stats.js";
 
 const SHORT = process.argv.includes("--short") || process.env.BENCH_SHORT === "1";
@@ -458,6 +459,21 @@ async function main() {
     ["console pages", () => consolePages(url!)],
     ["scale-out", () => scale(url!)],
     ["slot ledger", () => ledgerCost(url!)],
+    [
+      "overload",
+      async () => {
+        const args = size(
+          { jobs: 30_000, keep: 5_000, overloadSeconds: 30, recoverSeconds: 20 },
+          { jobs: 400, keep: 100, overloadSeconds: 3, recoverSeconds: 4 },
+        );
+        const row = await overloadRow(url!, schema("overload"), args);
+        // Bounded: MAX_CONCURRENT_RUNS (20,000 by default) runs, claimed slots and unwritten outcomes at most.
+        rows.push({
+          ...row,
+          target: "memory bounded; slots beyond the rate missed, each recorded once; recovers by itself",
+        });
+      },
+    ],
     ["replica shares", () => shares(url!)],
     [
       "failover simulation",
