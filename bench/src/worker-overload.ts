@@ -71,16 +71,18 @@ async function main() {
       count(*) filter (where status = 'skipped' and error like 'missed: at capacity%')::int as at_capacity,
       count(*)::int as rows, count(distinct (job_name, scheduled_for))::int as slots
     from job_runs`;
-  const [ledger] = await sql<{ overloaded: number }[]>`
-    select coalesce(sum(slot_count), 0)::int as overloaded from job_slots where reason like '%overloaded%'`;
-  const offered = args.jobs * args.overloadSeconds;
+  const [ledger] = await sql<{ overloaded: number; both: number }[]>`
+    select coalesce(sum(slot_count), 0)::int as overloaded,
+      (select count(*) from job_slots s join job_runs r
+        on r.job_name = s.job_name and r.scheduled_for between s.first_slot and s.last_slot)::int as both
+    from job_slots where reason like '%overloaded%'`;
   console.log(
     JSON.stringify({
       rssMb,
-      offeredDuringOverload: offered,
       ran: fates!.ran,
       atCapacity: fates!.at_capacity,
       overloaded: ledger!.overloaded,
+      inBoth: ledger!.both,
       rows: fates!.rows,
       slots: fates!.slots,
       secondsAfterDrop: after.length,

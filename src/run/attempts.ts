@@ -14,6 +14,7 @@ import {
 } from "./invoke.js";
 import { type Finished, OutcomeWriter } from "./outcome.js";
 import { type PlannedRetry, Retries, type RunStart } from "./retries.js";
+import { type JobLinked, RunsByJob } from "./runs-by-job.js";
 
 /**
  * One attempt in this process, from its handler's call until its outcome is written: what its
@@ -22,7 +23,7 @@ import { type PlannedRetry, Retries, type RunStart } from "./retries.js";
  * 10,000 jobs holds 10,000 of these while their outcomes are written, and each one that lives
  * that long is copied out of V8's young generation (bench/RESULTS.md, "lean attempts").
  */
-interface ActiveRun extends RunInfo, RunStart, Finished {
+interface ActiveRun extends RunInfo, RunStart, Finished, JobLinked {
   controller: RunController;
   /** The final outcome (after any retries), to whoever started the run. */
   settle: (outcome: RunOutcome | Promise<RunOutcome>) => void;
@@ -54,6 +55,8 @@ export interface AttemptNeeds {
 export class Attempts {
   readonly retries: Retries;
   private readonly active = new Map<string, ActiveRun>();
+  /** The same runs by job: cancelling a job, and counting its runs, look at its runs alone. */
+  private readonly byJob = new RunsByJob<ActiveRun>();
   /** Waiting for the runs above to end, told when there are none. */
   private readonly idleWaiters = new Set<() => void>();
   private readonly outcomes: OutcomeWriter<ActiveRun>;
@@ -110,8 +113,11 @@ export class Attempts {
       outcome: undefined,
       retry: undefined,
       call: undefined,
+      prevOfJob: undefined,
+      nextOfJob: undefined,
     };
     this.active.set(runId, run);
+    this.byJob.add(run);
     this.running++;
     this.needs.events.emit("started", run);
     run.call = callHandler(job.run, jobContext(run, this.needs));
@@ -152,6 +158,7 @@ export class Attempts {
   private written(run: ActiveRun, failures: FailureCount | undefined): void {
     const outcome = run.outcome!;
     this.active.delete(run.runId);
+    this.byJob.delete(run);
     if (this.active.size === 0) for (const waiter of this.idleWaiters) waiter();
     this.needs.events.emit("finished", { ...runInfo(run), outcome, failures });
     run.settle(run.retry ? this.retries.after(run, outcome, run.retry) : outcome);
@@ -184,16 +191,13 @@ export class Attempts {
   }
 
   runningCount(jobName: string): number {
-    let count = 0;
-    for (const run of this.active.values()) if (run.job.name === jobName) count++;
-    return count;
+    return this.byJob.count(jobName);
   }
 
   /** Abort the runs of a job (cancel), or every run (`jobName` undefined: shutdown); how many. */
   abort(jobName: string | undefined, reason: RunAbort): number {
     let count = 0;
-    for (const run of this.active.values()) {
-      if (jobName !== undefined && run.job.name !== jobName) continue;
+    for (const run of jobName === undefined ? this.active.values() : this.byJob.of(jobName)) {
       run.controller.abort(reason);
       count++;
     }
