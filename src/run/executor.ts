@@ -20,6 +20,9 @@ import { WaitingSlots } from "./waiting-slots.js";
 
 export type { SlotFire };
 
+/** How long a stop waits to give back the slots claimed ahead (docs/exactly-once.md#shutdown-crashes-and-outages). */
+const RELEASE_WAIT_MS = 3000;
+
 export interface StartedRun {
   runId: string;
   /** The final outcome, after any retries. */
@@ -215,7 +218,12 @@ export class Executor {
     this.waiting.stop();
     const early = this.gate.ids();
     this.gate.releaseAll();
-    await bounded(Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]), 1000);
+    // 3 s: a claim of 10,000 slots on its way and then their release can take over 1 s on a busy
+    // database, and a release cut short leaves the slots to the reaper (abandoned, not run).
+    await bounded(
+      Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]),
+      RELEASE_WAIT_MS,
+    );
     if (this.attempts.ids().length > 0) {
       await bounded(this.attempts.idle(), graceMs);
       this.attempts.abort(
