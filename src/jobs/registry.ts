@@ -48,6 +48,9 @@ export class Registry {
     return this.jobs.has(name);
   }
 
+  /** `has`, bound: what the store's loop queries take to tell this replica's jobs (store/fragments.ts KnownJobs). */
+  readonly knows = (name: string): boolean => this.jobs.has(name);
+
   list(): Job[] {
     this.sorted ??= [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));
     return [...this.sorted];

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
-import type { Store } from "../store/store.js";
+import type { KnownJobs, Store } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
 import { retryDelay } from "../util/retry.js";
 
@@ -107,9 +107,9 @@ export class Retries {
    * restart), to take it TAKEOVER_MS after its due time if it is still there. `jobOf` is asked
    * again then: a job removed meanwhile, or a replica no longer running jobs, takes nothing.
    */
-  async adopt(jobOf: (name: string) => Job | undefined, names: string[], horizonMs: number): Promise<void> {
+  async adopt(jobOf: (name: string) => Job | undefined, known: KnownJobs, horizonMs: number): Promise<void> {
     if (this.stopped) return;
-    const rows = await this.store.retries.dueBefore(names, new Date(Date.now() + horizonMs));
+    const rows = await this.store.retries.dueBefore(known, new Date(Date.now() + horizonMs));
     for (const row of rows) {
       if (this.stopped || this.waits.has(row.retry_of) || !jobOf(row.job_name)) continue;
       const delayMs = Math.max(0, row.due_at.getTime() + TAKEOVER_MS - Date.now());

@@ -1,5 +1,5 @@
 import type { BackfillWindow } from "../util/backfill-input.js";
-import { leaseEnd, type StoreScope, textList } from "./fragments.js";
+import { type KnownJobs, knownWaiting, leaseEnd, type StoreScope, textList } from "./fragments.js";
 
 /**
  * Backfill (docs/exactly-once.md#backfill): past slots run again as their slot, trigger
@@ -155,9 +155,10 @@ export class BackfillStore {
   }
 
   /** The open requests for these jobs, oldest first. */
-  async open(jobNames: readonly string[]): Promise<BackfillRequest[]> {
-    if (jobNames.length === 0) return [];
+  async open(known: KnownJobs): Promise<BackfillRequest[]> {
     const { sql } = this.scope;
+    const jobNames = await knownWaiting(sql, "job_backfills", sql`finished_at is null`, known);
+    if (jobNames.length === 0) return [];
     return sql<BackfillRequest[]>`
       select id::text, job_name, window_from, window_to, concurrency, rate, requested_by, requested_at
       from job_backfills where finished_at is null and job_name in (${textList(sql, jobNames)})

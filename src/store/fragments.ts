@@ -12,6 +12,25 @@ export function textList(sql: Sql, items: readonly string[]) {
   return sql`select json_array_elements_text(${sql.json(items as never)}::json)`;
 }
 
+/** Whether this replica has a job of that name (the registry's `has`). */
+export type KnownJobs = (name: string) => boolean;
+
+/**
+ * The names of `table`'s rows matching `where` that this replica knows. Every loop tick asks
+ * whether trigger requests, retries, released slots or backfills wait for its jobs; sending every
+ * job's name each time (100,000 of them, four times a tick) was most of an idle replica's work.
+ * Nearly always this reads an index, finds nothing, and the caller sends nothing.
+ */
+export async function knownWaiting(
+  sql: Sql,
+  table: "job_triggers" | "job_retries" | "job_released_slots" | "job_backfills",
+  where: ReturnType<Sql>,
+  known: KnownJobs,
+): Promise<string[]> {
+  const rows = await sql<{ job_name: string }[]>`select distinct job_name from ${sql(table)} where ${where}`;
+  return rows.map((row) => row.job_name).filter(known);
+}
+
 /** A subquery yielding each id as a bigint row: `id in (${idList(sql, ids)})`. */
 export function idList(sql: Sql, ids: readonly string[]) {
   return sql`select id::bigint from (${textList(sql, ids)}) as ids(id)`;

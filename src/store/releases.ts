@@ -1,4 +1,4 @@
-import { idList, type StoreScope, textList } from "./fragments.js";
+import { idList, type KnownJobs, knownWaiting, type StoreScope, textList } from "./fragments.js";
 
 /**
  * job_released_slots: slots a stopping replica had claimed ahead of their instant and gives back
@@ -41,12 +41,12 @@ export class ReleaseStore {
    * Take the released slots of these jobs (each by exactly one replica: SKIP LOCKED), at most
    * `limit`. Released slots no replica took for KEEP_DAYS are dropped on the way.
    */
-  async takeReleased(jobNames: string[], limit = 1000): Promise<ReleasedSlot[]> {
-    if (jobNames.length === 0) return [];
+  async takeReleased(known: KnownJobs, limit = 1000): Promise<ReleasedSlot[]> {
     const { sql } = this.scope;
-    // Nearly always empty: look before sending every job's name (100,000 of them, every loop).
-    const [any] = await sql<{ found: boolean }[]>`select exists (select 1 from job_released_slots) as found`;
-    if (!any!.found) return [];
+    const [stale] = await sql<{ found: boolean }[]>`
+      select exists (select 1 from job_released_slots where released_at < now() - make_interval(days => ${KEEP_DAYS})) as found`;
+    const jobNames = await knownWaiting(sql, "job_released_slots", sql`true`, known);
+    if (jobNames.length === 0 && !stale!.found) return [];
     const rows = await sql<ReleasedSlot[]>`
       delete from job_released_slots r using (
         select job_name, scheduled_for from job_released_slots
@@ -57,7 +57,6 @@ export class ReleaseStore {
       where r.job_name = t.job_name and r.scheduled_for = t.scheduled_for
       returning r.job_name, r.scheduled_for`;
     // Stale rows of other jobs are dropped; those of our jobs are planned by policy (grace).
-    const known = new Set(jobNames);
-    return rows.filter((row) => known.has(row.job_name));
+    return rows.filter((row) => known(row.job_name));
   }
 }

@@ -1,4 +1,4 @@
-import { leaseEnd, type StoreScope, textList } from "./fragments.js";
+import { type KnownJobs, knownWaiting, leaseEnd, type StoreScope, textList } from "./fragments.js";
 
 /**
  * job_retries: the retries waiting for their backoff, as rows, so a retry outlives the process
@@ -82,9 +82,10 @@ export class RetryStore {
   }
 
   /** The retries of these jobs due before `before`, soonest first (the loop arms a timer for each). */
-  async dueBefore(jobNames: readonly string[], before: Date, limit = 1000): Promise<PendingRetry[]> {
-    if (jobNames.length === 0) return [];
+  async dueBefore(known: KnownJobs, before: Date, limit = 1000): Promise<PendingRetry[]> {
     const { sql } = this.scope;
+    const jobNames = await knownWaiting(sql, "job_retries", sql`run_after < ${before}`, known);
+    if (jobNames.length === 0) return [];
     return sql<PendingRetry[]>`
       select ${sql.unsafe(PENDING)} from job_retries
       where run_after < ${before} and job_name in (${textList(sql, jobNames)})

@@ -3,7 +3,7 @@ import type { RunOutcome } from "../types.js";
 import { BackfillStore } from "./backfills.js";
 import { CatalogStore } from "./catalog.js";
 import { DefinitionStore } from "./definitions.js";
-import type { StoreScope } from "./fragments.js";
+import type { KnownJobs, StoreScope } from "./fragments.js";
 import { JobStore } from "./jobs.js";
 import { type FinishedRun, OutcomeStore } from "./outcomes.js";
 import { ReleaseStore } from "./releases.js";
@@ -32,7 +32,7 @@ export {
   MAX_DEFINITION_BYTES,
   MAX_DEFINITIONS,
 } from "./definitions.js";
-export type { StoreScope } from "./fragments.js";
+export type { KnownJobs, StoreScope } from "./fragments.js";
 export { type HeartbeatRow, RUNNER_ROW } from "./jobs.js";
 export {
   type ClaimedSlot,
@@ -126,16 +126,16 @@ export class Store {
   releaseClaims(ids: string[]) {
     return this.releases.releaseClaims(ids);
   }
-  takeReleased(jobNames: string[], limit?: number) {
-    return this.releases.takeReleased(jobNames, limit);
+  takeReleased(known: KnownJobs, limit?: number) {
+    return this.releases.takeReleased(known, limit);
   }
 
   // job_triggers (src/store/triggers.ts)
   requestTrigger(request: NewTrigger) {
     return this.triggers.requestTrigger(request);
   }
-  claimTriggers(jobNames: string[], limit?: number) {
-    return this.triggers.claimTriggers(jobNames, limit);
+  claimTriggers(known: KnownJobs, limit?: number) {
+    return this.triggers.claimTriggers(known, limit);
   }
   attachTriggerRun(triggerId: string, runId: string) {
     return this.triggers.attachTriggerRun(triggerId, runId);

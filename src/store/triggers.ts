@@ -1,5 +1,5 @@
 import type { RunTrigger } from "../types.js";
-import { type StoreScope, textList } from "./fragments.js";
+import { type KnownJobs, knownWaiting, type StoreScope, textList } from "./fragments.js";
 
 /** job_triggers: requests for a run, from the CLI and HTTP, with their idempotency keys. */
 
@@ -62,9 +62,10 @@ export class TriggerStore {
   }
 
   /** Take pending trigger requests for jobs this replica knows; each goes to exactly one replica. */
-  async claimTriggers(jobNames: string[], limit = 100): Promise<TriggerRow[]> {
-    if (jobNames.length === 0) return [];
+  async claimTriggers(known: KnownJobs, limit = 100): Promise<TriggerRow[]> {
     const { sql, runnerId } = this.scope;
+    const jobNames = await knownWaiting(sql, "job_triggers", sql`claimed_at is null`, known);
+    if (jobNames.length === 0) return [];
     return sql<TriggerRow[]>`
       update job_triggers t set claimed_by = ${runnerId}, claimed_at = now()
       from (

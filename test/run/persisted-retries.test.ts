@@ -122,7 +122,11 @@ describe("retries are rows", () => {
     // does): whichever of them comes second finds the row taken.
     const jobOf = (name: string) => (name === "shared" ? a.runner.registry.get(name) : undefined);
     await waitFor(async () => (await pendingOf("shared")).length === runs.length);
-    await Promise.all([a, b].map(({ runner }) => runner.executor!.retries.adopt(jobOf, ["shared"], 60_000)));
+    await Promise.all(
+      [a, b].map(({ runner }) =>
+        runner.executor!.retries.adopt(jobOf, (name: string) => name === "shared", 60_000),
+      ),
+    );
     await Promise.all(runs.map((run) => run.done));
     // The takeover timer of the replica that did not schedule each retry has fired: it found the
     // row taken (or, on a slow machine, took it itself, and the scheduler found it taken).

@@ -96,7 +96,7 @@ describe("backfill claims (one statement under the slot key)", () => {
       expect(await store.backfills.request("busy", window, "ops")).toMatch(/^\d+$/);
     expect(await store.backfills.request("busy", window, "ops")).toBeNull();
     expect(await store.backfills.request("quiet", window, "ops")).toMatch(/^\d+$/);
-    const [first] = await store.backfills.open(["busy"]);
+    const [first] = await store.backfills.open((name: string) => name === "busy");
     await store.backfills.finish(first!.id, { slots: 2 });
     expect(await store.backfills.request("busy", window, "ops")).toMatch(/^\d+$/);
   });

@@ -103,13 +103,24 @@ describe("slot claims", () => {
     const pools = Array.from({ length: 4 }, () => createPool(db.url, db.schema, 1));
     try {
       const taken = await Promise.all(
-        pools.map((pool, i) => new Store(pool, `r${i}`, 30).claimTriggers(["once-only"])),
+        pools.map((pool, i) =>
+          new Store(pool, `r${i}`, 30).claimTriggers((name: string) => name === "once-only"),
+        ),
       );
       expect(taken.flat()).toHaveLength(1);
       expect(taken.flat()[0]!.params).toEqual({ day: "2026-01-01" });
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
+  });
+
+  it("leaves a trigger request to the replicas that know its job", async () => {
+    const store = new Store(db.sql, "cli", 30);
+    await store.requestTrigger({ jobName: "elsewhere", params: {}, trigger: "manual", requestedBy: "test" });
+    const other = new Store(db.sql, "other", 30);
+    expect(await other.claimTriggers((name: string) => name === "mine")).toEqual([]);
+    const [taken] = await other.claimTriggers((name: string) => name === "elsewhere" || name === "mine");
+    expect(taken).toMatchObject({ job_name: "elsewhere" });
   });
 
   it("returns the first request for a repeated idempotency key", async () => {

@@ -34,9 +34,14 @@ describe("released slots", () => {
     const pools = Array.from({ length: 6 }, () => createPool(db.url, db.schema, 1));
     try {
       const taken = await Promise.all(
-        pools.map((pool, i) => new Store(pool, `r${i}`, 30).takeReleased(["shared"], 10)),
+        pools.map((pool, i) =>
+          new Store(pool, `r${i}`, 30).takeReleased((name: string) => name === "shared", 10),
+        ),
       );
-      const again = await new Store(db.sql, "late", 30).takeReleased(["shared"], 1000);
+      const again = await new Store(db.sql, "late", 30).takeReleased(
+        (name: string) => name === "shared",
+        1000,
+      );
       const all = [...taken.flat(), ...again].map((row) => row.scheduled_for.toISOString());
       expect(all).toHaveLength(50);
       expect(new Set(all).size).toBe(50);
