@@ -82,7 +82,17 @@ export async function failover(url: string, schema: string, args: FailoverArgs):
     const killedAt = Date.now();
     await sleep(args.seconds * 1000);
     const to = Math.floor(Date.now() / 1000) * 1000 - 1000;
-    await sleep(2500);
+    // Read once the window's slots are decided: with start delays of seconds (ten processes on two
+    // cores) its last second may not have run yet 2.5 s later. The killed replica's rows wait for
+    // the reaper, which the figure reports; they are not waited for here.
+    const settledBy = Date.now() + 30_000;
+    for (;;) {
+      await sleep(500);
+      const [open] = await sql<{ n: number }[]>`
+        select count(*)::int as n from job_runs where scheduled_for between ${new Date(from)} and ${new Date(to)}
+          and attempt = 1 and status = 'running' and runner_id <> ${`replica-${victim}`}`;
+      if (open!.n === 0 || Date.now() > settledBy) break;
+    }
     return await readFailover(sql, args, { from, killedAt, to, victim: `replica-${victim}`, startupMs });
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
