@@ -44,12 +44,8 @@ export class Registry {
     return this.jobs.get(name);
   }
 
-  has(name: string): boolean {
-    return this.jobs.has(name);
-  }
-
-  /** `has`, bound: what the store's loop queries take to tell this replica's jobs (store/fragments.ts KnownJobs). */
-  readonly knows = (name: string): boolean => this.jobs.has(name);
+  /** Bound, so it can be handed on: the store's loop queries take it to tell this replica's jobs (KnownJobs). */
+  readonly has = (name: string): boolean => this.jobs.has(name);
 
   list(): Job[] {
     this.sorted ??= [...this.jobs.values()].sort((a, b) => a.name.localeCompare(b.name));

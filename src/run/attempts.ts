@@ -190,6 +190,11 @@ export class Attempts {
     return [...this.active.keys()];
   }
 
+  /** Attempts going on or waiting for their outcome to be written. */
+  get size(): number {
+    return this.active.size;
+  }
+
   runningCount(jobName: string): number {
     return this.byJob.count(jobName);
   }

@@ -37,7 +37,7 @@ export function backfillRequests(needs: BackfillRequestNeeds): LoopStep {
     run: async () => {
       const parts = needs.connected();
       if (!parts || !needs.mayRun()) return;
-      for (const request of await parts.store.backfills.open(needs.registry.knows)) {
+      for (const request of await parts.store.backfills.open(needs.registry.has)) {
         if (working.has(request.id)) continue;
         working.add(request.id);
         const { registry, limits } = needs;

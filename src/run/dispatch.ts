@@ -93,7 +93,7 @@ export class Dispatcher {
     // Outcomes written during an outage's end come first: a finished run whose row still read
     // `running` would make its job's catch-up claim a `skipped` overlap.
     await executor.flushOutcomes();
-    const released = await store.takeReleased(registry.knows);
+    const released = await store.takeReleased(registry.has);
     const fires = releasedFires(released, registry, Date.now(), (job, instant, reason) =>
       this.#fate(job, [instant], "dropped", `${reason}; released by a stopping replica`),
     );

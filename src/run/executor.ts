@@ -224,7 +224,7 @@ export class Executor {
       Promise.allSettled([releaseClaimed(this.store, this.log, early), ...this.claiming]),
       RELEASE_WAIT_MS,
     );
-    if (this.attempts.ids().length > 0) {
+    if (this.attempts.size > 0) {
       await bounded(this.attempts.idle(), graceMs);
       this.attempts.abort(
         undefined,

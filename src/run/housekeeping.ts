@@ -70,7 +70,7 @@ async function pickUpTriggers({
   triggersWanted,
 }: HousekeepingNeeds): Promise<void> {
   if (!triggersWanted()) return;
-  for (const request of await store.claimTriggers(registry.knows)) {
+  for (const request of await store.claimTriggers(registry.has)) {
     const job = registry.get(request.job_name);
     if (!job) continue;
     const run = await executor.runNow(job, request.trigger, request.params);
@@ -90,5 +90,5 @@ async function adoptRetries({
   // is stopping takes nothing.
   const horizonMs = liveness.loop?.intervalMs ?? 60_000;
   const jobOf = (name: string) => (triggersWanted() ? registry.get(name) : undefined);
-  await executor.retries.adopt(jobOf, registry.knows, horizonMs);
+  await executor.retries.adopt(jobOf, registry.has, horizonMs);
 }

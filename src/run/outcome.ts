@@ -89,7 +89,7 @@ export class OutcomeWriter<R extends Finished> {
         const counts = await this.#write(this.#inFlight);
         const done = this.#inFlight;
         this.#inFlight = [];
-        for (let i = 0; i < done.length; i++) this.#tell1(done[i]!, counts[i]);
+        for (let i = 0; i < done.length; i++) this.#notify(done[i]!, counts[i]);
         if (this.#queue.length === 0) this.#tell(0);
       }
     } finally {
@@ -98,7 +98,7 @@ export class OutcomeWriter<R extends Finished> {
   }
 
   /** A listener that throws must not stop the others being told, nor the drain. */
-  #tell1(run: R, failures: FailureCount | undefined): void {
+  #notify(run: R, failures: FailureCount | undefined): void {
     try {
       this.written(run, failures);
     } catch (error) {

@@ -17,13 +17,13 @@ export type KnownJobs = (name: string) => boolean;
 
 /**
  * The names of `table`'s rows matching `where` that this replica knows. Every loop tick asks
- * whether trigger requests, retries, released slots or backfills wait for its jobs; sending every
+ * whether trigger requests, retries or backfills (and released slots, releases.ts) wait for its jobs; sending every
  * job's name each time (100,000 of them, four times a tick) was most of an idle replica's work.
  * Nearly always this reads an index, finds nothing, and the caller sends nothing.
  */
 export async function knownWaiting(
   sql: Sql,
-  table: "job_triggers" | "job_retries" | "job_released_slots" | "job_backfills",
+  table: "job_triggers" | "job_retries" | "job_backfills",
   where: ReturnType<Sql>,
   known: KnownJobs,
 ): Promise<string[]> {

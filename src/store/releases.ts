@@ -1,4 +1,4 @@
-import { idList, type KnownJobs, knownWaiting, type StoreScope, textList } from "./fragments.js";
+import { idList, type KnownJobs, type StoreScope, textList } from "./fragments.js";
 
 /**
  * job_released_slots: slots a stopping replica had claimed ahead of their instant and gives back
@@ -43,10 +43,12 @@ export class ReleaseStore {
    */
   async takeReleased(known: KnownJobs, limit = 1000): Promise<ReleasedSlot[]> {
     const { sql } = this.scope;
-    const [stale] = await sql<{ found: boolean }[]>`
-      select exists (select 1 from job_released_slots where released_at < now() - make_interval(days => ${KEEP_DAYS})) as found`;
-    const jobNames = await knownWaiting(sql, "job_released_slots", sql`true`, known);
-    if (jobNames.length === 0 && !stale!.found) return [];
+    // One look, usually at an empty table: which jobs have released slots, and whether any is stale.
+    const waiting = await sql<{ job_name: string; stale: boolean }[]>`
+      select job_name, bool_or(released_at < now() - make_interval(days => ${KEEP_DAYS})) as stale
+      from job_released_slots group by job_name`;
+    const jobNames = waiting.flatMap((row) => (known(row.job_name) ? [row.job_name] : []));
+    if (jobNames.length === 0 && !waiting.some((row) => row.stale)) return [];
     const rows = await sql<ReleasedSlot[]>`
       delete from job_released_slots r using (
         select job_name, scheduled_for from job_released_slots
