@@ -81,6 +81,12 @@ export class Attempts {
     return this.outcomes.pending;
   }
 
+  /** Whether a run of this job has finished and waits for its outcome to be written (its row still reads `running`). */
+  finishedUnwritten(jobName: string): boolean {
+    for (const run of this.byJob.of(jobName)) if (run.outcome !== undefined) return true;
+    return false;
+  }
+
   /** Begin and follow one attempt; resolves with its final outcome. */
   launch(start: RunStart): Promise<RunOutcome> {
     return new Promise((resolve) => this.follow(this.begin(start, resolve)));

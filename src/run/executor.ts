@@ -109,6 +109,7 @@ export class Executor {
 
   /** Claim slots in one statement and start (at their instant) the ones this replica won. */
   private async claim(fires: SlotFire[]): Promise<StartedRun[]> {
+    await this.writeCountedOutcomes(fires);
     this.claimsInFlight++;
     this.slotsClaiming += fires.length;
     let claimed: Awaited<ReturnType<Store["claimSlots"]>>;
@@ -159,6 +160,21 @@ export class Executor {
     // Slots claimed late (the lead was too short, or catch-up) start now, in one pass.
     this.gate.releaseDue();
     return started;
+  }
+
+  /**
+   * A claim's overlap `skip`, `concurrency` and group checks count the job's `running` rows. A run
+   * that finished moments ago still reads `running` while its outcome waits for its batch
+   * (outcome.ts, GATHER_MS): write those first, so it is not taken for a run going on.
+   */
+  private async writeCountedOutcomes(fires: SlotFire[]): Promise<void> {
+    const counted = fires.some(
+      ({ job }) =>
+        (job.overlap === "skip" || job.concurrency !== undefined || this.limits.groupOf?.(job)) &&
+        this.attempts.finishedUnwritten(job.name),
+    );
+    // Not written (the database is away): the claim fails the same way, or counts the run as today.
+    if (counted) await this.attempts.flushOutcomes().catch(() => undefined);
   }
 
   /** Start every run due at an instant, in one pass (Attempts.launchAll); at a stop, none. */

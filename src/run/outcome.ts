@@ -9,6 +9,14 @@ const TRIES_WHEN_STOPPING = 5;
 const BACKOFF: Backoff = { initialMs: 500, maxMs: 5000 };
 /** Outcomes per statement: large enough for a fan-out's second, small enough for one round trip. */
 const MAX_BATCH = 2000;
+/**
+ * How long the first outcome of a batch waits for others (group commit). Handlers that end
+ * together end at an instant, just when that instant's slots are claimed and started: written at
+ * once, their outcomes took the database and the CPU from those claims (three replicas sharing
+ * 2-second handlers started the slots that waited for room at p99 46-48 ms; 27-30 ms with this
+ * wait, bench/RESULTS.md). flush() does not wait.
+ */
+export const GATHER_MS = 30;
 
 /** A finished run waiting for its outcome to be written: the run itself, so waiting costs no object of its own. */
 export interface Finished {
@@ -18,9 +26,10 @@ export interface Finished {
 }
 
 /**
- * Writes outcomes in batches (group commit): outcomes that settle while a write is going, or in
- * the same turn of the event loop, go out together in one statement, so bookkeeping costs a few
- * statements a second rather than two per run. An outcome waits at most for the write in flight.
+ * Writes outcomes in batches (group commit): outcomes that settle while a write is going, or
+ * within GATHER_MS of the batch's first, go out together in one statement, so bookkeeping costs a
+ * few statements a second rather than two per run. An outcome waits GATHER_MS, or for the write
+ * in flight, then one round trip.
  * The queue is bounded by the runs in flight, since a run stays running until its outcome is
  * written. While the database is away a batch is retried (jittered backoff, 0.5 s doubling to
  * 5 s): a finished run is never forgotten; a stopping process gives up after a few tries and
@@ -34,7 +43,8 @@ export class OutcomeWriter<R extends Finished> {
   #queue: R[] = [];
   #inFlight: R[] = [];
   #writing = false;
-  #scheduled = false;
+  /** The batch's gathering wait (GATHER_MS), while one is going on. */
+  #gathering: NodeJS.Timeout | undefined;
   /** Ends the current backoff wait early (flush). */
   #wake: () => void = () => {};
   /** flush() callers, told after the next write attempt how many outcomes are still not written. */
@@ -67,17 +77,19 @@ export class OutcomeWriter<R extends Finished> {
     return new Promise((resolve) => {
       this.#flushers.push(resolve);
       this.#wake();
-      this.#schedule();
+      clearTimeout(this.#gathering);
+      this.#gathering = undefined;
+      void this.#drain();
     });
   }
 
+  /** Write soon: after GATHER_MS, or right after the write in flight (whose loop takes the queue). */
   #schedule(): void {
-    if (this.#writing || this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
+    if (this.#writing || this.#gathering) return;
+    this.#gathering = setTimeout(() => {
+      this.#gathering = undefined;
       void this.#drain();
-    });
+    }, GATHER_MS);
   }
 
   async #drain(): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/run/daemon.js";
 import { testDatabase } from "../helpers/db.js";
-import { testRunner } from "../helpers/runner.js";
+import { testRunner, waitFor } from "../helpers/runner.js";
 
 const db = await testDatabase("batch");
 let current: Daemon | undefined;
@@ -40,5 +40,26 @@ describe("outcomes that finish together", () => {
     ]);
     expect(finished.filter((n) => n === 1)).toHaveLength(100);
     expect(finished.filter((n) => n === 0)).toHaveLength(100);
+  });
+
+  it("wait to be gathered, yet a run that just finished is not taken for one going on by its job's next claim", async () => {
+    const { runner } = testRunner(db.sql);
+    current = runner;
+    let calls = 0;
+    // overlap skip (the default): a claim skips the slot while a run of the job reads `running`.
+    runner.registerJob({ name: "quick", schedule: "@yearly", run: () => void calls++ });
+    const { executor } = await runner.connect();
+    const job = runner.registry.get("quick")!;
+    const first = new Date(Date.now() - 100);
+    await executor.fireSlots([{ job, instant: first, trigger: "schedule" }]);
+    await waitFor(() => calls === 1);
+    // Finished, its outcome waiting for its batch: the row still reads running.
+    const [before] = await db.sql`select status from job_runs where scheduled_for = ${first}`;
+    expect(before!.status).toBe("running");
+    const second = new Date(first.getTime() + 1);
+    const [next] = await executor.fireSlots([{ job, instant: second, trigger: "schedule" }]);
+    expect(await next!.done).toMatchObject({ status: "succeeded" });
+    const rows = await db.sql`select status from job_runs where job_name = 'quick' order by scheduled_for`;
+    expect(rows.map((row) => row.status)).toEqual(["succeeded", "succeeded"]);
   });
 });
