@@ -44,6 +44,8 @@ export interface AttemptNeeds {
   stopping: () => boolean;
   /** A handler settled: room for a waiting slot (MAX_CONCURRENT_RUNS). */
   roomFreed: () => void;
+  /** Until when an outcome write waits: the end of the claim window it falls in (claim-windows.ts). */
+  writesHeldUntil?: () => number | undefined;
 }
 
 /**
@@ -66,8 +68,12 @@ export class Attempts {
   constructor(private readonly needs: AttemptNeeds) {
     const { store, log, stopping } = needs;
     this.retries = new Retries(store, log, (start) => this.launch(start));
-    this.outcomes = new OutcomeWriter<ActiveRun>(store, log, stopping, (run, failures) =>
-      this.written(run, failures),
+    this.outcomes = new OutcomeWriter<ActiveRun>(
+      store,
+      log,
+      stopping,
+      (run, failures) => this.written(run, failures),
+      needs.writesHeldUntil,
     );
   }
 

@@ -4,6 +4,7 @@ import type { Store } from "../store/store.js";
 import type { Job, RunOutcome, RunTrigger } from "../types.js";
 import { bounded } from "../util/deadline.js";
 import { Attempts } from "./attempts.js";
+import { ClaimWindows } from "./claim-windows.js";
 import type { RunEventBus } from "./events.js";
 import { RunAbort } from "./invoke.js";
 import {
@@ -45,6 +46,8 @@ export class Executor {
   private slotsClaiming = 0; // in claims on their way: room they may take once answered
   /** Slots this replica had no room for, claimed when room frees up within their tolerance. */
   private readonly waiting: WaitingSlots;
+  /** The moments after the instants being fired, which outcome writes keep clear of. */
+  private readonly claimWindows = new ClaimWindows();
 
   constructor(
     private readonly store: Store,
@@ -60,6 +63,7 @@ export class Executor {
       events,
       stopping: () => this.stopping,
       roomFreed: () => this.waiting.roomFreed(),
+      writesHeldUntil: () => this.claimWindows.endAt(Date.now()),
     });
     this.retries = this.attempts.retries;
     const room = () => this.room();
@@ -79,6 +83,7 @@ export class Executor {
       this.attempts.outcomesPending >= this.limits.maxConcurrentRuns
     )
       throw new OverloadedError(fires.length);
+    this.claimWindows.note(instantsOf(fires), Date.now());
     const claiming = this.admit(fires);
     this.claiming.add(claiming);
     try {
@@ -165,7 +170,8 @@ export class Executor {
   /**
    * A claim's overlap `skip`, `concurrency` and group checks count the job's `running` rows. A run
    * that finished moments ago still reads `running` while its outcome waits for its batch
-   * (outcome.ts, GATHER_MS): write those first, so it is not taken for a run going on.
+   * (outcome.ts, held to the end of a claim window): write those first, so it is not taken for a
+   * run going on.
    */
   private async writeCountedOutcomes(fires: SlotFire[]): Promise<void> {
     const counted = fires.some(
@@ -252,4 +258,11 @@ export class Executor {
     // Retries of attempts that failed during the grace are rows for another replica to run.
     await bounded(this.retries.recorded(), 1000);
   }
+}
+
+/** The distinct instants of these fires (a scheduler's batch has one; catch-up may have several). */
+function instantsOf(fires: SlotFire[]): Set<number> {
+  const instants = new Set<number>();
+  for (const fire of fires) instants.add(fire.instant.getTime());
+  return instants;
 }

@@ -9,15 +9,6 @@ const TRIES_WHEN_STOPPING = 5;
 const BACKOFF: Backoff = { initialMs: 500, maxMs: 5000 };
 /** Outcomes per statement: large enough for a fan-out's second, small enough for one round trip. */
 const MAX_BATCH = 2000;
-/**
- * How long the first outcome of a batch waits for others (group commit). Handlers that end
- * together end at an instant, just when that instant's slots are claimed and started: written at
- * once, their outcomes took the database and the CPU from those claims (three replicas sharing
- * 2-second handlers started the slots that waited for room at p99 46-48 ms; 27-30 ms with this
- * wait, bench/RESULTS.md). flush() does not wait.
- */
-export const GATHER_MS = 30;
-
 /** A finished run waiting for its outcome to be written: the run itself, so waiting costs no object of its own. */
 export interface Finished {
   runId: string;
@@ -26,10 +17,11 @@ export interface Finished {
 }
 
 /**
- * Writes outcomes in batches (group commit): outcomes that settle while a write is going, or
- * within GATHER_MS of the batch's first, go out together in one statement, so bookkeeping costs a
- * few statements a second rather than two per run. An outcome waits GATHER_MS, or for the write
- * in flight, then one round trip.
+ * Writes outcomes in batches (group commit): outcomes that settle while a write is going, or in
+ * the same turn of the event loop, go out together in one statement, so bookkeeping costs a few
+ * statements a second rather than two per run. An outcome waits for the write in flight, or, when
+ * it settles just after an instant, for the end of that instant's claim window (claim-windows.ts:
+ * 30 ms at most), then one round trip.
  * The queue is bounded by the runs in flight, since a run stays running until its outcome is
  * written. While the database is away a batch is retried (jittered backoff, 0.5 s doubling to
  * 5 s): a finished run is never forgotten; a stopping process gives up after a few tries and
@@ -43,8 +35,8 @@ export class OutcomeWriter<R extends Finished> {
   #queue: R[] = [];
   #inFlight: R[] = [];
   #writing = false;
-  /** The batch's gathering wait (GATHER_MS), while one is going on. */
-  #gathering: NodeJS.Timeout | undefined;
+  /** Cancels the write that is scheduled and not begun. */
+  #cancelScheduled: (() => void) | undefined;
   /** Ends the current backoff wait early (flush). */
   #wake: () => void = () => {};
   /** flush() callers, told after the next write attempt how many outcomes are still not written. */
@@ -55,6 +47,8 @@ export class OutcomeWriter<R extends Finished> {
     private readonly log: Logger,
     private readonly stopping: () => boolean,
     private readonly written: (run: R, failures: FailureCount | undefined) => void,
+    /** Until when a write waits (the end of an instant's claim window), or undefined: now. */
+    private readonly heldUntil: () => number | undefined = () => undefined,
   ) {}
 
   /** Outcomes finished but not written yet. */
@@ -77,19 +71,27 @@ export class OutcomeWriter<R extends Finished> {
     return new Promise((resolve) => {
       this.#flushers.push(resolve);
       this.#wake();
-      clearTimeout(this.#gathering);
-      this.#gathering = undefined;
+      this.#cancelScheduled?.();
+      this.#cancelScheduled = undefined;
       void this.#drain();
     });
   }
 
-  /** Write soon: after GATHER_MS, or right after the write in flight (whose loop takes the queue). */
+  /** Write in the next turn, or at the end of the claim window it is in; the write in flight's loop takes the queue. */
   #schedule(): void {
-    if (this.#writing || this.#gathering) return;
-    this.#gathering = setTimeout(() => {
-      this.#gathering = undefined;
+    if (this.#writing || this.#cancelScheduled) return;
+    const write = () => {
+      this.#cancelScheduled = undefined;
       void this.#drain();
-    }, GATHER_MS);
+    };
+    const wait = (this.heldUntil() ?? 0) - Date.now();
+    if (wait > 0) {
+      const timer = setTimeout(write, wait);
+      this.#cancelScheduled = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(write);
+      this.#cancelScheduled = () => clearImmediate(immediate);
+    }
   }
 
   async #drain(): Promise<void> {
