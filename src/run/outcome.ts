@@ -9,6 +9,7 @@ const TRIES_WHEN_STOPPING = 5;
 const BACKOFF: Backoff = { initialMs: 500, maxMs: 5000 };
 /** Outcomes per statement: large enough for a fan-out's second, small enough for one round trip. */
 const MAX_BATCH = 2000;
+
 /** A finished run waiting for its outcome to be written: the run itself, so waiting costs no object of its own. */
 export interface Finished {
   runId: string;
