@@ -1,7 +1,19 @@
 import { defineConfig } from "vitest/config";
 
-/** Connection errors that postgres.js leaves unhandled (see onUnhandledError below). */
-const DROPPED_CONNECTION = ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_DESTROYED"];
+/**
+ * Errors of a connection lost while it starts, which postgres.js leaves unhandled (see
+ * onUnhandledError below): refused or reset sockets, and a server that terminates or refuses the
+ * backend (57P01-57P03: shutdown, restart).
+ */
+const DROPPED_CONNECTION = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P02",
+  "57P03",
+];
 
 export default defineConfig({
   test: {
@@ -18,6 +30,7 @@ export default defineConfig({
     // between its connect and that query rejects with nobody to hear it. The daemon logs such a
     // rejection and goes on (cli/main.ts); here it would fail a run whose every test passed (seen
     // once, in test/faults/slot-fates.test.ts). Only that query's dropped connections are ignored.
+    // Upstream: porsager/postgres#1192, #1205 and #1223 (open).
     onUnhandledError(error) {
       const { query, code } = error as { query?: unknown; code?: unknown };
       const typeFetch = typeof query === "string" && query.includes("from pg_catalog.pg_type a");
