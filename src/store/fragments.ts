@@ -17,8 +17,9 @@ export type KnownJobs = (name: string) => boolean;
 
 /**
  * The names of `table`'s rows matching `where` that this replica knows. Every loop tick asks
- * whether trigger requests, retries or backfills (and released slots, releases.ts) wait for its jobs; sending every
- * job's name each time (100,000 of them, four times a tick) was most of an idle replica's work.
+ * whether trigger requests, retries or backfills (and released slots, releases.ts) wait for its
+ * jobs; sending every job's name each time (100,000 of them, four times a tick) was most of an
+ * idle replica's work.
  * Nearly always this reads an index, finds nothing, and the caller sends nothing.
  */
 export async function knownWaiting(

@@ -48,11 +48,12 @@ describe("outcomes that finish together", () => {
     let next: Promise<{ done: Promise<unknown> }[]> | undefined;
     const job = () => runner.registry.get("quick")!;
     const { executor } = await runner.connect();
-    const first = new Date(Date.now() - 100);
+    // Claimed just ahead of its instant, as the scheduler does: the handler returns inside the
+    // instant's claim window, so its outcome's write waits for the window's end (claim-windows.ts).
+    const first = new Date(Date.now() + 20);
     const second = new Date(first.getTime() + 1);
     // overlap skip (the default): a claim skips the slot while a run of the job reads `running`.
-    // The next slot is claimed as soon as this handler has returned, before its outcome's write
-    // (a setImmediate, or the end of a claim window) can begin.
+    // The next slot is claimed as soon as this handler has returned, while its outcome waits.
     runner.registerJob({
       name: "quick",
       schedule: "@yearly",
